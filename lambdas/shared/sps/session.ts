@@ -1,0 +1,35 @@
+/**
+ * Where an SPS session id lives between calls. The client reads it before its first call and
+ * writes every new one after a login, so a handler can keep it in Secrets Manager and the next
+ * invocation (a different Lambda, minutes later) reuses the same appliance session.
+ */
+export interface SessionStore {
+  load(): Promise<string | undefined>;
+  save(sessionId: string): Promise<void>;
+}
+
+/** Keeps the session for the life of the process: the default, and what tests use. */
+export class MemorySessionStore implements SessionStore {
+  private sessionId: string | undefined;
+
+  constructor(initial?: string) {
+    this.sessionId = initial;
+  }
+
+  async load(): Promise<string | undefined> {
+    return this.sessionId;
+  }
+
+  async save(sessionId: string): Promise<void> {
+    this.sessionId = sessionId;
+  }
+}
+
+/** The structured logger the shared code writes to (Powertools Logger fits it). */
+export interface LogPort {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export const silentLogger: LogPort = { debug() {}, info() {}, warn() {} };
