@@ -97,7 +97,14 @@ interface Exchange {
 
 const IDEMPOTENT: ReadonlySet<Method> = new Set(['GET', 'DELETE']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const CONNECTION_CODES = new Set([...RESET_CODES, 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_CODES = new Set([
+  ...RESET_CODES,
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 const TLS_REASONS: Record<string, SpsTlsError['reason']> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'untrusted-issuer',
   UNABLE_TO_GET_ISSUER_CERT: 'untrusted-issuer',
@@ -111,7 +118,8 @@ const TLS_REASONS: Record<string, SpsTlsError['reason']> = {
 };
 const TLS_ADVICE: Record<SpsTlsError['reason'], string> = {
   'untrusted-issuer': 'its certificate is not signed by a trusted CA: put the appliance CA (PEM) in caCertificate',
-  'hostname-mismatch': "the endpoint's host name is not in its certificate: use the name the certificate was issued for",
+  'hostname-mismatch':
+    "the endpoint's host name is not in its certificate: use the name the certificate was issued for",
   expired: 'its certificate has expired',
   'not-yet-valid': 'its certificate is not valid yet (check the clocks)',
   other: 'the TLS handshake failed',
@@ -237,7 +245,13 @@ export class SpsClient {
         } catch (err) {
           throw transportError(err, x.method, path);
         }
-        this.log.debug('sps request', { method: x.method, path, status: res.statusCode, attempt, ms: Date.now() - started });
+        this.log.debug('sps request', {
+          method: x.method,
+          path,
+          status: res.statusCode,
+          attempt,
+          ms: Date.now() - started,
+        });
         if (res.statusCode === 429 || res.statusCode >= 500) throw await toApiError(res, x.method, path);
         return res;
       },
@@ -248,7 +262,8 @@ export class SpsClient {
         jitter: 'full',
         retry: (err: unknown, next: number) => {
           const retryable = isRetryable(err);
-          if (retryable) this.log.warn('sps request retried', { method: x.method, path, attempt: next, error: errorName(err) });
+          if (retryable)
+            this.log.warn('sps request retried', { method: x.method, path, attempt: next, error: errorName(err) });
           return retryable;
         },
       },
@@ -274,7 +289,9 @@ export class SpsClient {
     try {
       data = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new SpsInvalidResponseError(`${x.method} ${x.path} answered ${res.statusCode} with a body that is not JSON`);
+      throw new SpsInvalidResponseError(
+        `${x.method} ${x.path} answered ${res.statusCode} with a body that is not JSON`,
+      );
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
@@ -342,7 +359,10 @@ export class SpsClient {
 
   /** The precheck. A failing test throws `SpsPrecheckFailedError` with the appliance's `test_summary`. */
   testFirmware(slotId: string) {
-    return this.json({ method: 'POST', path: '/api/firmware/test', body: { slot_id: slotNumber(slotId) } }, firmwareTestSchema);
+    return this.json(
+      { method: 'POST', path: '/api/firmware/test', body: { slot_id: slotNumber(slotId) } },
+      firmwareTestSchema,
+    );
   }
 
   /** Starts the upgrade into `slotId`; the appliance reboots afterwards. */
@@ -358,7 +378,10 @@ export class SpsClient {
   }
 
   getSupportBundle(key: string) {
-    return this.json({ method: 'GET', path: `/api/troubleshooting/support-bundle/${segment(key)}` }, supportBundleSchema);
+    return this.json(
+      { method: 'GET', path: `/api/troubleshooting/support-bundle/${segment(key)}` },
+      supportBundleSchema,
+    );
   }
 
   /** Starts a bundle job (queued behind any running one) and returns the key SPS answered with. */
@@ -374,7 +397,11 @@ export class SpsClient {
   /** Streams a finished bundle. The caller must consume or destroy `body`. */
   async downloadSupportBundle(key: string): Promise<SpsDownload> {
     const path = `/api/troubleshooting/support-bundle/${segment(key)}/download`;
-    const res = await this.authed({ method: 'GET', path, accept: 'application/octet-stream, application/zip, application/json' });
+    const res = await this.authed({
+      method: 'GET',
+      path,
+      accept: 'application/octet-stream, application/zip, application/json',
+    });
     if (res.statusCode !== 200) throw await toApiError(res, 'GET', path);
     const length = Number(res.headers['content-length']);
     const type = res.headers['content-type'];
@@ -445,7 +472,8 @@ export function transportError(err: unknown, method: string, path: string): Erro
   const code = codeOf(err);
   const what = `${method} ${path}`;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new SpsRequestTimeoutError('connect', `${what}: connect timed out`);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new SpsRequestTimeoutError('headers', `${what}: no response headers in time`);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT')
+    return new SpsRequestTimeoutError('headers', `${what}: no response headers in time`);
   if (code === 'UND_ERR_BODY_TIMEOUT') return new SpsRequestTimeoutError('body', `${what}: response body stalled`);
   const tlsReason = code ? TLS_REASONS[code] : undefined;
   if (tlsReason || (code?.startsWith('ERR_TLS_') ?? false) || code?.startsWith('ERR_SSL_')) {

@@ -8,7 +8,11 @@ import { z } from 'zod';
 
 /** Slot ids and slot versions arrive as strings in the samples, as numbers in the field tables. */
 const stringish = z.union([z.string(), z.number()]).transform(String);
-const nullableString = z.string().nullable().optional().transform((v) => v ?? null);
+const nullableString = z
+  .string()
+  .nullable()
+  .optional()
+  .transform((v) => v ?? null);
 const meta = z.looseObject({ href: z.string().optional(), remaining_seconds: z.number().optional() });
 
 export const errorEnvelopeSchema = z.looseObject({
@@ -145,14 +149,15 @@ export const supportBundleListSchema = z.looseObject({ items: z.array(bundleJobS
 
 /** The vendor sample answers the POST with a list; public client code reads a top-level `key`. */
 export const supportBundleCreateSchema = z
-  .union([z.looseObject({ key: z.string() }), z.looseObject({ items: z.array(z.looseObject({ key: z.string() })).min(1) })])
+  .union([
+    z.looseObject({ key: z.string() }),
+    z.looseObject({ items: z.array(z.looseObject({ key: z.string() })).min(1) }),
+  ])
   .transform((r) => ('key' in r ? r.key : r.items[0]!.key));
 
 export const integratedProductsSchema = z
   .looseObject({
-    items: z.array(
-      z.looseObject({ name: z.string(), link: z.string().nullable().optional(), activated: z.boolean() }),
-    ),
+    items: z.array(z.looseObject({ name: z.string(), link: z.string().nullable().optional(), activated: z.boolean() })),
   })
   .transform((r) => r.items.map((p) => ({ name: p.name, link: p.link ?? null, activated: p.activated })));
 export type IntegratedProduct = z.output<typeof integratedProductsSchema>[number];
