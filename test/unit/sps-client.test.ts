@@ -1,6 +1,7 @@
 import { MockAgent } from 'undici';
 import { SpsClient, type SpsClientOptions } from '../../lambdas/shared/sps/client';
-import { MemorySessionStore, type LogPort } from '../../lambdas/shared/sps/session';
+import type { LogPort } from '../../lambdas/shared/ports';
+import { MemorySessionStore } from '../../lambdas/shared/sps/session';
 import { USER_AGENT } from '../../lambdas/shared/version';
 import { fixture } from '../helpers/fixtures';
 
@@ -80,7 +81,7 @@ function collectingLogger() {
     (message: string, attrs?: Record<string, unknown>): void => {
       lines.push(`${level} ${message} ${JSON.stringify(attrs ?? {})}`);
     };
-  const logger: LogPort = { debug: log('debug'), info: log('info'), warn: log('warn') };
+  const logger: LogPort = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   return { lines, logger };
 }
 

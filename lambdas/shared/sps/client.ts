@@ -35,7 +35,8 @@ import {
   supportBundleListSchema,
   supportBundleSchema,
 } from './schemas';
-import { MemorySessionStore, silentLogger, type LogPort, type SessionStore } from './session';
+import { silentLogger, type LogPort } from '../ports';
+import { MemorySessionStore, type SessionStore } from './session';
 
 export interface SpsCredentials {
   username: string;

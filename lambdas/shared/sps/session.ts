@@ -24,12 +24,3 @@ export class MemorySessionStore implements SessionStore {
     this.sessionId = sessionId;
   }
 }
-
-/** The structured logger the shared code writes to (Powertools Logger fits it). */
-export interface LogPort {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-}
-
-export const silentLogger: LogPort = { debug() {}, info() {}, warn() {} };

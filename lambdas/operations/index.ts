@@ -1,0 +1,24 @@
+import type { Operation } from '../shared/operation';
+import * as firmware from './firmware';
+import { validateInput } from './input';
+
+/** Every operation, by Lambda name. The ASL refers to each as `${<PascalName>FunctionArn}`. */
+export const OPERATIONS: Record<string, Operation<unknown>> = Object.fromEntries(
+  [
+    validateInput,
+    firmware.authenticate,
+    firmware.getInfo,
+    firmware.listFirmwareSlots,
+    firmware.deleteFirmwareSlot,
+    firmware.startFirmwareFetch,
+    firmware.getFirmwareFetchStatus,
+    firmware.cancelFirmwareFetch,
+    firmware.testFirmware,
+    firmware.upgradeFirmware,
+  ].map((op) => [op.name, op as Operation<unknown>]),
+);
+
+/** `get-firmware-fetch-status` → `GetFirmwareFetchStatusFunctionArn`: the ASL substitution key. */
+export function substitutionKey(operationName: string): string {
+  return `${operationName.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}FunctionArn`;
+}

@@ -1,0 +1,119 @@
+import type { z } from 'zod';
+import { readCredentials, SecretSessionStore, sessionSecretId } from './credentials';
+import { NamedError } from './errors';
+import type { ApplianceRef } from './input';
+import { parseInput } from './input';
+import type { Clock, LogPort, SecretStore } from './ports';
+import { SpsClient, type SpsClientOptions } from './sps/client';
+
+/** What a handler needs from the outside world; AWS and local wiring each build one. */
+export interface Deps {
+  secrets: SecretStore;
+  clock: Clock;
+  /** A logger for one invocation, bound to these keys. */
+  logger(keys: Record<string, unknown>): LogPort;
+  /** Session secrets are named `<prefix><appliance name>`. */
+  sessionSecretPrefix: string;
+  /** Client tuning (tests shorten retries and timeouts). */
+  client?: Pick<SpsClientOptions, 'retry' | 'timeouts'>;
+}
+
+export interface OperationContext {
+  deps: Deps;
+  log: LogPort;
+  now(): number;
+  /** The SPS client of the event's appliance: credentials from its secret, session in its session secret. */
+  sps(appliance: ApplianceRef): Promise<SpsClient>;
+  sessionSecretId(appliance: ApplianceRef): string;
+}
+
+export interface Operation<R> {
+  readonly name: string;
+  run(event: unknown, deps: Deps): Promise<R>;
+}
+
+/** Errors whose names are part of the contract pass through; anything else becomes `Internal.Error`. */
+const CONTRACT_ERROR = /^(Sps|Input|Secrets|S3)\./;
+
+// One client per appliance per process: a warm Lambda keeps its connections and session.
+const clients = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
+
+function clientFor(deps: Deps, appliance: ApplianceRef, log: LogPort): Promise<SpsClient> {
+  let byAppliance = clients.get(deps);
+  if (!byAppliance) clients.set(deps, (byAppliance = new Map()));
+  const key = JSON.stringify([appliance.name, appliance.endpoint, appliance.credentialsSecretId]);
+  let client = byAppliance.get(key);
+  if (!client) {
+    client = (async () => {
+      const credentials = await readCredentials(deps.secrets, appliance.credentialsSecretId);
+      return new SpsClient({
+        endpoint: appliance.endpoint,
+        credentials: {
+          username: credentials.username,
+          password: credentials.password,
+          loginMethod: credentials.loginMethod,
+        },
+        caCertificate: credentials.caCertificate,
+        insecureSkipTlsVerify: credentials.insecureSkipTlsVerify,
+        sessions: new SecretSessionStore(deps.secrets, sessionSecretId(deps.sessionSecretPrefix, appliance.name)),
+        logger: log,
+        ...deps.client,
+      });
+    })();
+    byAppliance.set(key, client);
+    // A failed setup (missing secret) or a refused login must re-read the secret next time.
+    client.catch(() => byAppliance.delete(key));
+  }
+  return client;
+}
+
+function forgetClient(deps: Deps, appliance: ApplianceRef): void {
+  clients.get(deps)?.delete(JSON.stringify([appliance.name, appliance.endpoint, appliance.credentialsSecretId]));
+}
+
+/**
+ * Defines one SPS operation: validate the event, run one domain function, return a small result.
+ * The same object serves the Lambda entry (with AWS adapters) and the local engine.
+ */
+export function operation<S extends z.ZodType, R>(
+  name: string,
+  schema: S,
+  fn: (event: z.output<S>, ctx: OperationContext) => Promise<R>,
+): Operation<R> {
+  return {
+    name,
+    async run(raw: unknown, deps: Deps): Promise<R> {
+      const rawEvent = (raw ?? {}) as { executionId?: unknown; appliance?: { name?: unknown } };
+      const log = deps.logger({
+        operation: name,
+        executionId: typeof rawEvent.executionId === 'string' ? rawEvent.executionId : undefined,
+        appliance: typeof rawEvent.appliance?.name === 'string' ? rawEvent.appliance.name : undefined,
+      });
+      const ctx: OperationContext = {
+        deps,
+        log,
+        now: () => deps.clock.now(),
+        sps: (appliance) => clientFor(deps, appliance, log),
+        sessionSecretId: (appliance) => sessionSecretId(deps.sessionSecretPrefix, appliance.name),
+      };
+      let event: z.output<S> | undefined;
+      try {
+        event = parseInput(schema, raw);
+        const result = await fn(event, ctx);
+        log.info(`${name} done`);
+        return result;
+      } catch (err) {
+        const appliance = (event as { appliance?: ApplianceRef } | undefined)?.appliance;
+        if (appliance && err instanceof Error && err.name === 'Sps.AuthenticationFailed') forgetClient(deps, appliance);
+        const out =
+          err instanceof Error && CONTRACT_ERROR.test(err.name)
+            ? err
+            : new NamedError('Internal.Error', err instanceof Error ? `${err.name}: ${err.message}` : String(err), {
+                cause: err,
+              });
+        log.error(`${name} failed`, { error: out.name, reason: out.message });
+        throw out;
+      }
+    },
+  };
+}

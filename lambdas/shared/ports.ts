@@ -1,0 +1,29 @@
+/*
+ * The ports the shared code depends on. AWS adapters (lambdas/shared/aws.ts) and local ones
+ * (local/) implement them; handlers never know which they got.
+ */
+
+/** Structured logs (Powertools Logger fits). Attributes never carry secrets. */
+export interface LogPort {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export const silentLogger: LogPort = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Wall time, in epoch milliseconds. Local runs against the simulator pass its accelerated clock. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Secrets by id: credentials (read) and SPS session secrets (read and written). */
+export interface SecretStore {
+  /** The secret's string value, or undefined when no such secret exists. */
+  get(id: string): Promise<string | undefined>;
+  /** Writes a new value, creating the secret when it does not exist yet. */
+  put(id: string, value: string, description?: string): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import type { LogPort, SecretStore } from '../../lambdas/shared/ports';
+
+/**
+ * Stands in for Secrets Manager: credentials come from the `--secrets` map (secret id → value);
+ * session secrets the workflow writes stay in memory for the run.
+ */
+export class LocalSecretStore implements SecretStore {
+  private readonly values = new Map<string, string>();
+
+  constructor(initial: Record<string, unknown> = {}) {
+    for (const [id, value] of Object.entries(initial)) {
+      this.values.set(id, typeof value === 'string' ? value : JSON.stringify(value));
+    }
+  }
+
+  async get(id: string): Promise<string | undefined> {
+    return this.values.get(id);
+  }
+
+  async put(id: string, value: string): Promise<void> {
+    this.values.set(id, value);
+  }
+
+  /** Every value held: tests scan workflow output and logs for them. */
+  allValues(): string[] {
+    return [...this.values.values()];
+  }
+}
+
+export interface LogRecord {
+  level: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+/** A structured logger like Powertools' that hands each record to `sink` (a file, a test array). */
+export function recordingLogger(sink: (record: LogRecord) => void, keys: Record<string, unknown> = {}): LogPort {
+  const write =
+    (level: string) =>
+    (message: string, attributes?: Record<string, unknown>): void =>
+      sink({ level, message, timestamp: new Date().toISOString(), ...keys, ...attributes });
+  return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+}
