@@ -1,0 +1,4 @@
+import { authenticate } from '../operations/firmware';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(authenticate);

@@ -1,0 +1,4 @@
+import { getFirmwareFetchStatus } from '../operations/firmware';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(getFirmwareFetchStatus);

@@ -1,0 +1,4 @@
+import { listFirmwareSlots } from '../operations/firmware';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(listFirmwareSlots);

@@ -1,0 +1,4 @@
+import { startFirmwareFetch } from '../operations/firmware';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(startFirmwareFetch);

@@ -1,0 +1,79 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { SecretError } from './credentials';
+import type { Deps, Operation } from './operation';
+import { systemClock, type SecretStore } from './ports';
+
+/** Secrets Manager behind the SecretStore port. Errors name the secret id, never its value. */
+export class SecretsManagerStore implements SecretStore {
+  constructor(private readonly client = new SecretsManagerClient({})) {}
+
+  async get(id: string): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: id }));
+      return out.SecretString;
+    } catch (err) {
+      if (err instanceof ResourceNotFoundException) return undefined;
+      throw secretError(err, id, 'read');
+    }
+  }
+
+  async put(id: string, value: string, description?: string): Promise<void> {
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
+    } catch (err) {
+      if (!(err instanceof ResourceNotFoundException)) throw secretError(err, id, 'write');
+      try {
+        await this.client.send(new CreateSecretCommand({ Name: id, SecretString: value, Description: description }));
+      } catch (createErr) {
+        throw secretError(createErr, id, 'create');
+      }
+    }
+  }
+}
+
+function secretError(err: unknown, id: string, action: string): SecretError {
+  const name = (err as { name?: string }).name ?? 'Error';
+  const denied = name === 'AccessDeniedException' || name === 'AccessDenied';
+  return new SecretError(
+    denied ? 'Secrets.AccessDenied' : 'Secrets.Unavailable',
+    `Cannot ${action} secret "${id}": ${name}${denied ? ' (check the function role and the key policy)' : ''}`,
+  );
+}
+
+let deps: Deps | undefined;
+
+/** The AWS wiring, built once per container on first use. */
+export function awsDeps(): Deps {
+  if (!deps) {
+    const logger = new Logger({ serviceName: 'sps-workflows' });
+    const secrets = new SecretsManagerStore();
+    deps = {
+      secrets,
+      clock: systemClock,
+      sessionSecretPrefix: process.env.SESSION_SECRET_PREFIX ?? 'sps-workflows/sessions/',
+      logger: (keys) => {
+        const child = logger.createChild();
+        child.appendKeys(Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined)) as Record<string, string>);
+        return {
+          debug: (m, a) => child.debug(m, a ?? {}),
+          info: (m, a) => child.info(m, a ?? {}),
+          warn: (m, a) => child.warn(m, a ?? {}),
+          error: (m, a) => child.error(m, a ?? {}),
+        };
+      },
+    };
+  }
+  return deps;
+}
+
+/** A Lambda entry point for an operation. The event is never logged. */
+export function lambdaHandler<R>(op: Operation<R>): (event: unknown) => Promise<R> {
+  return (event) => op.run(event, awsDeps());
+}
