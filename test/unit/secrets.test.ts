@@ -53,9 +53,9 @@ describe('SecretsManagerStore', () => {
 
   it('fails with a named error when the write is denied, without the value', async () => {
     sm.on(PutSecretValueCommand).rejects(denied());
-    const err = await store()
+    const err = (await store()
       .put('sessions/a', PASSWORD)
-      .catch((e: unknown) => e as Error);
+      .catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ name: 'Secrets.AccessDenied' });
     expect(`${err.message} ${err.stack}`).not.toContain(PASSWORD);
   });
