@@ -60,7 +60,9 @@ export function awsDeps(): Deps {
       sessionSecretPrefix: process.env.SESSION_SECRET_PREFIX ?? 'sps-workflows/sessions/',
       logger: (keys) => {
         const child = logger.createChild();
-        child.appendKeys(Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined)) as Record<string, string>);
+        child.appendKeys(
+          Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined)) as Record<string, string>,
+        );
         return {
           debug: (m, a) => child.debug(m, a ?? {}),
           info: (m, a) => child.info(m, a ?? {}),

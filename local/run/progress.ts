@@ -1,0 +1,85 @@
+import { SingleBar } from 'cli-progress';
+import type { HistoryEvent } from '../engine/engine';
+
+/** Progress of a long download, read from a polling state's output. */
+interface Transfer {
+  label: string;
+  done: number;
+  total: number;
+  observedAt: number;
+}
+
+/** Where each workflow's polling states keep their progress. */
+const TRANSFERS: Record<string, (output: Record<string, unknown>) => Transfer | undefined> = {
+  'Fetch status': (o) => {
+    const p = (o.fetch as { progress?: Record<string, number | string> } | undefined)?.progress;
+    if (!p || typeof p.bytesTotal !== 'number' || p.bytesTotal <= 0) return undefined;
+    return { label: 'firmware download', done: Number(p.bytesDownloaded), total: p.bytesTotal, observedAt: Number(p.observedAt) };
+  },
+};
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  return m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * Renders an execution's events on stderr: each state once as it is entered, and downloads as a
+ * progress bar (a terminal) or as plain lines (a pipe, CI). Times come from the workflow's own
+ * observations, so the ETA is right under the simulator's accelerated clock too.
+ */
+export class ProgressReporter {
+  private lastState = '';
+  private bar: SingleBar | undefined;
+  private previous: Transfer | undefined;
+
+  constructor(private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stderr) {}
+
+  onEvent = (event: HistoryEvent): void => {
+    const state = event.state;
+    if (event.type === 'StateEntered' && state && !state.name.startsWith('Wait') && state.name !== this.lastState) {
+      if (!TRANSFERS[state.name] || !this.bar) this.line(`→ ${state.name}`);
+      this.lastState = state.name;
+    }
+    if (event.type === 'StateExited' && state && TRANSFERS[state.name] && state.output && typeof state.output === 'object') {
+      const t = TRANSFERS[state.name]!(state.output as Record<string, unknown>);
+      if (t) this.transfer(t);
+    }
+    if (event.type === 'StateRetried' && state) this.line(`  retrying ${state.name}`);
+    if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') this.stopBar();
+  };
+
+  private transfer(t: Transfer): void {
+    const prev = this.previous;
+    const rate = prev && t.observedAt > prev.observedAt ? (t.done - prev.done) / ((t.observedAt - prev.observedAt) / 1000) : 0;
+    const eta = rate > 0 ? duration((t.total - t.done) / rate) : '?';
+    this.previous = t;
+    const percent = Math.floor((t.done / t.total) * 100);
+    if (this.out.isTTY) {
+      if (!this.bar) {
+        this.bar = new SingleBar(
+          { format: `  ${t.label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | ETA {etaText}`, stream: this.out as NodeJS.WriteStream, hideCursor: true },
+        );
+        this.bar.start(t.total, 0, { doneMiB: '0', totalMiB: mib(t.total), etaText: '?' });
+      }
+      this.bar.update(t.done, { doneMiB: mib(t.done), totalMiB: mib(t.total), etaText: eta });
+      if (t.done >= t.total) this.stopBar();
+    } else {
+      this.line(`  ${t.label}: ${percent}% (${mib(t.done)}/${mib(t.total)} MiB), ETA ${eta}`);
+    }
+  }
+
+  private stopBar(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+
+  private line(text: string): void {
+    this.stopBar();
+    this.out.write(`${text}\n`);
+  }
+}

@@ -1,0 +1,104 @@
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SecretsManagerStore } from '../../lambdas/shared/aws';
+import type { Deps } from '../../lambdas/shared/operation';
+import { systemClock, type Clock, type SecretStore } from '../../lambdas/shared/ports';
+import { LocalSecretStore, recordingLogger } from '../engine/adapters';
+import { causeMessage, runWorkflow, type RunResult, type WorkflowName } from '../engine/engine';
+import { ProgressReporter } from './progress';
+
+export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
+export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
+
+/** A usage error: the CLI exits 2. */
+export class UsageError extends Error {}
+
+export interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface ExecuteOptions {
+  workflow: WorkflowName;
+  input: unknown;
+  secrets: SecretStore;
+  clock?: Clock;
+  wait?(seconds: number): Promise<void>;
+  stderr: Output;
+  /** JSON-lines file for the handlers' structured logs. */
+  logFile: string;
+  executionName?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Runs one workflow locally with progress on stderr; returns the execution's result. */
+export async function execute(options: ExecuteOptions): Promise<RunResult> {
+  mkdirSync(resolve(options.logFile, '..'), { recursive: true });
+  const deps: Deps = {
+    secrets: options.secrets,
+    clock: options.clock ?? systemClock,
+    sessionSecretPrefix: SESSION_SECRET_PREFIX,
+    logger: (keys) => recordingLogger((record) => appendFileSync(options.logFile, `${JSON.stringify(record)}\n`), keys),
+  };
+  const reporter = new ProgressReporter(options.stderr);
+  return runWorkflow({
+    workflow: options.workflow,
+    input: options.input,
+    deps,
+    wait: options.wait ?? ((seconds) => sleep(seconds * 1000)),
+    onEvent: reporter.onEvent,
+    executionName: options.executionName,
+  });
+}
+
+/** Prints the result as the CLI contract says and returns the exit code. */
+export function report(result: RunResult, stdout: Output, stderr: Output): number {
+  if (result.status === 'SUCCEEDED') {
+    stdout.write(`${JSON.stringify(result.output, null, 2)}\n`);
+    return 0;
+  }
+  stderr.write(`✗ ${result.error}: ${causeMessage(result.cause)}\n`);
+  return 1;
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${what} file ${file}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${what} file ${file} is not valid JSON`);
+  }
+}
+
+/** `sps-workflows run <workflow> --input FILE [--secrets FILE]`: real time, a real appliance. */
+export async function runCommand(
+  workflow: string,
+  opts: { input: string; secrets?: string },
+  io: { stdout: Output; stderr: Output },
+): Promise<number> {
+  if (!WORKFLOWS.includes(workflow as WorkflowName)) {
+    throw new UsageError(`unknown workflow "${workflow}" (one of: ${WORKFLOWS.join(', ')})`);
+  }
+  const input = readJson(opts.input, 'input');
+  let secrets: SecretStore;
+  if (opts.secrets) {
+    const map = readJson(opts.secrets, 'secrets');
+    if (!map || typeof map !== 'object' || Array.isArray(map)) {
+      throw new UsageError(`secrets file ${opts.secrets} must map secret ids to secret values`);
+    }
+    secrets = new LocalSecretStore(map as Record<string, unknown>);
+  } else {
+    secrets = new SecretsManagerStore();
+  }
+  const executionName = `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const logFile = join('.sps-workflows', 'logs', `${workflow}-${executionName}.jsonl`);
+  io.stderr.write(`${workflow}: execution ${executionName} (handler logs: ${logFile})\n`);
+  const result = await execute({ workflow: workflow as WorkflowName, input, secrets, stderr: io.stderr, logFile, executionName });
+  return report(result, io.stdout, io.stderr);
+}
