@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
-import { nextPollSeconds, nextRebootPollSeconds } from '../shared/polling';
+import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
 import type { FirmwareSlot } from '../shared/sps/schemas';
 
 /*
@@ -94,7 +94,8 @@ export const getInfo = operation(
       firmwareVersion,
       upgraded,
       wentDown,
-      nextPollSeconds: polling ? nextRebootPollSeconds(polling, previous?.nextPollSeconds) : 30,
+      // Reboots take minutes: poll at least once a minute so the new version is seen soon.
+      nextPollSeconds: polling ? nextBackoffSeconds(polling, previous?.nextPollSeconds, 60) : 30,
     };
   },
 );

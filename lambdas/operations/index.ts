@@ -1,6 +1,7 @@
 import type { Operation } from '../shared/operation';
 import * as firmware from './firmware';
 import { validateInput } from './input';
+import * as supportBundle from './support-bundle';
 
 /** Every operation, by Lambda name. The ASL refers to each as `${<PascalName>FunctionArn}`. */
 export const OPERATIONS: Record<string, Operation<unknown>> = Object.fromEntries(
@@ -15,6 +16,10 @@ export const OPERATIONS: Record<string, Operation<unknown>> = Object.fromEntries
     firmware.cancelFirmwareFetch,
     firmware.testFirmware,
     firmware.upgradeFirmware,
+    supportBundle.createSupportBundle,
+    supportBundle.getSupportBundleStatus,
+    supportBundle.archiveSupportBundle,
+    supportBundle.deleteSupportBundle,
   ].map((op) => [op.name, op as Operation<unknown>]),
 );
 

@@ -137,7 +137,9 @@ export const supportBundleInputSchema = z
         message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}`,
       });
     }
-  });
+  })
+  // The state machine reads `archive.bucket` by path: null means the deployment's default bucket.
+  .transform((input) => ({ ...input, archive: { ...input.archive, bucket: input.archive.bucket ?? null } }));
 export type SupportBundleInput = z.output<typeof supportBundleInputSchema>;
 
 /** Bad input: the message lists every bad field as `path: problem`. */

@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
 import { readCredentials, SecretSessionStore, sessionSecretId } from './credentials';
 import { NamedError } from './errors';
@@ -16,6 +17,8 @@ export interface Deps {
   sessionSecretPrefix: string;
   /** Client tuning (tests shorten retries and timeouts). */
   client?: Pick<SpsClientOptions, 'retry' | 'timeouts'>;
+  /** Where support bundles go: the S3 client (AWS or an S3-compatible endpoint) and defaults. */
+  archive?: { s3: S3Client; defaultBucket?: string; kmsKeyId?: string };
 }
 
 export interface OperationContext {

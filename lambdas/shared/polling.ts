@@ -23,10 +23,14 @@ export function nextPollSeconds(polling: Polling, now: Progress, previous?: Prog
   return clamp(secondsLeft > 4 * polling.minSeconds ? secondsLeft / 2 : secondsLeft + 2, polling);
 }
 
-/** Waits while an appliance reboots: doubling from the minimum, never more than a minute apart. */
-export function nextRebootPollSeconds(polling: Polling, previousWait: number | undefined): number {
+/** For work that reports no progress: waits double from the minimum, up to `capSeconds`. */
+export function nextBackoffSeconds(
+  polling: Polling,
+  previousWait: number | undefined,
+  capSeconds = polling.maxSeconds,
+): number {
   return clamp(previousWait ? previousWait * 2 : polling.minSeconds, {
     ...polling,
-    maxSeconds: Math.min(polling.maxSeconds, 60),
+    maxSeconds: Math.max(polling.minSeconds, Math.min(polling.maxSeconds, capSeconds)),
   });
 }

@@ -105,7 +105,7 @@ describe('support bundle input', () => {
   it('fills in defaults', () => {
     expect(parseInput(supportBundleInputSchema, { appliance })).toEqual({
       appliance,
-      archive: { prefix: 'support-bundles/' },
+      archive: { bucket: null, prefix: 'support-bundles/' },
       options: {
         deleteAfterArchive: true,
         polling: { minSeconds: 10, maxSeconds: 300 },

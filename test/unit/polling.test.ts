@@ -1,4 +1,4 @@
-import { nextPollSeconds, nextRebootPollSeconds } from '../../lambdas/shared/polling';
+import { nextBackoffSeconds, nextPollSeconds } from '../../lambdas/shared/polling';
 
 const polling = { minSeconds: 10, maxSeconds: 300 };
 const at = (bytesDone: number, seconds: number, bytesTotal = 1_000_000) => ({
@@ -31,11 +31,17 @@ describe('nextPollSeconds', () => {
   });
 });
 
-describe('nextRebootPollSeconds', () => {
+describe('nextBackoffSeconds', () => {
   it('doubles from the minimum up to a minute', () => {
     const waits: number[] = [];
     let w: number | undefined;
-    for (let i = 0; i < 6; i++) waits.push((w = nextRebootPollSeconds(polling, w)));
+    for (let i = 0; i < 6; i++) waits.push((w = nextBackoffSeconds(polling, w, 60)));
     expect(waits).toEqual([10, 20, 40, 60, 60, 60]);
+  });
+});
+
+describe('nextBackoffSeconds without a cap', () => {
+  it('stops at maxSeconds', () => {
+    expect(nextBackoffSeconds(polling, 200)).toBe(300);
   });
 });

@@ -153,7 +153,7 @@ export const supportBundleCreateSchema = z
     z.looseObject({ key: z.string() }),
     z.looseObject({ items: z.array(z.looseObject({ key: z.string() })).min(1) }),
   ])
-  .transform((r) => ('key' in r ? r.key : r.items[0]!.key));
+  .transform((r) => ('items' in r && Array.isArray(r.items) ? (r.items[0] as { key: string }).key : String(r.key)));
 
 export const integratedProductsSchema = z
   .looseObject({

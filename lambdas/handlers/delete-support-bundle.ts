@@ -1,0 +1,4 @@
+import { deleteSupportBundle } from '../operations/support-bundle';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(deleteSupportBundle);

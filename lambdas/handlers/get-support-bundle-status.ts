@@ -1,0 +1,4 @@
+import { getSupportBundleStatus } from '../operations/support-bundle';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(getSupportBundleStatus);
