@@ -1,0 +1,76 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
+import { STATEMACHINES_DIR } from '../../local/engine/engine';
+
+// asl-validator ships CommonJS without types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (def: unknown) => {
+  isValid: boolean;
+  errorsText(sep?: string): string;
+};
+
+type State = Record<string, unknown> & { Type: string };
+const LAMBDA_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
+const load = (file: string) => {
+  const text = readFileSync(join(STATEMACHINES_DIR, file), 'utf8');
+  return { text, asl: JSON.parse(text) as { States: Record<string, State>; QueryLanguage?: string } };
+};
+
+describe.each(files)('%s', (file) => {
+  const { text, asl } = load(file);
+  const states = Object.entries(asl.States);
+
+  it('is valid ASL once substituted', () => {
+    const substituted = JSON.parse(text.replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1'));
+    const result = aslValidator(substituted);
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses JSONPath only (the local engine ignores JSONata silently)', () => {
+    expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    for (const [, state] of states) {
+      expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+      expect(state).not.toHaveProperty('Arguments');
+      expect(state).not.toHaveProperty('Output');
+    }
+  });
+
+  it('gives every Task a timeout and retries on Lambda service errors and throttling with jitter', () => {
+    const tasks = states.filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(3);
+    for (const [name, task] of tasks) {
+      expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+      const retries = task.Retry as Array<{ ErrorEquals: string[]; JitterStrategy?: string }>;
+      const lambdaRetry = retries.find((r) => LAMBDA_ERRORS.every((e) => r.ErrorEquals.includes(e)));
+      expect({ name, jitter: lambdaRetry?.JitterStrategy }).toEqual({ name, jitter: 'FULL' });
+    }
+  });
+
+  it('never retries SPS calls blindly: no States.ALL or POST-operation errors in Retry', () => {
+    for (const [name, state] of states) {
+      for (const r of (state.Retry as Array<{ ErrorEquals: string[] }> | undefined) ?? []) {
+        expect({ name, all: r.ErrorEquals.includes('States.ALL') }).toEqual({ name, all: false });
+        expect({ name, precheck: r.ErrorEquals.includes('Sps.PrecheckFailed') }).toEqual({ name, precheck: false });
+      }
+    }
+  });
+
+  it('refers only to functions that exist, as ${<Name>FunctionArn}', () => {
+    const keys = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    const known = new Set(Object.keys(OPERATIONS).map(substitutionKey));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(known).toContain(key);
+  });
+});
+
+it('knows both workflows', () => {
+  expect(files.sort()).toEqual(['firmware-upgrade.asl.json', 'support-bundle.asl.json']);
+});
