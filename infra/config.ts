@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/*
+ * The deployment configuration: read once at the top of the app, from the cdk.json context key
+ * `spsWorkflows` (an object) or from the JSON file named by the context key `configFile`.
+ */
+
+const applianceSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_", "-" (max 63)'),
+  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  credentialsSecretId: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'a Secrets Manager secret name (not an ARN)'),
+});
+
+export const deploymentConfigSchema = z
+  .strictObject({
+    /** The fleet: scheduled archival and firmware-release events cover these. */
+    appliances: z.array(applianceSchema).default([]),
+    /** Secrets of appliances passed at run time (console) must live under this name prefix. */
+    credentialsSecretPrefix: z.string().min(1).endsWith('/').default('sps/'),
+    archive: z
+      .strictObject({
+        /** EventBridge Scheduler expression for the nightly archival of every appliance. */
+        schedule: z
+          .string()
+          .regex(/^(cron|rate|at)\(.+\)$/, 'cron(...), rate(...) or at(...)')
+          .default('cron(0 2 * * ? *)'),
+        timeZone: z.string().min(1).default('UTC'),
+        prefix: z
+          .string()
+          .regex(/^(|[^/].*\/)$/, 'empty or ending with "/"')
+          .default('support-bundles/'),
+        coldStorageDays: z.number().int().min(1).default(30),
+        expireDays: z.number().int().min(1).default(365),
+      })
+      .refine((a) => a.expireDays > a.coldStorageDays, {
+        message: 'expireDays must be after coldStorageDays',
+        path: ['expireDays'],
+      })
+      .default({
+        schedule: 'cron(0 2 * * ? *)',
+        timeZone: 'UTC',
+        prefix: 'support-bundles/',
+        coldStorageDays: 30,
+        expireDays: 365,
+      }),
+    /** SPS sits on private networks: the functions run in these subnets. */
+    network: z
+      .strictObject({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
+      })
+      .optional(),
+    notifications: z
+      .strictObject({ email: z.email().optional(), topicArn: z.string().startsWith('arn:').optional() })
+      .refine((n) => !(n.email && n.topicArn), 'set email or topicArn, not both')
+      .default({}),
+    /** Customer-managed KMS key for the state machines (and their logs). */
+    kmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:/)
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    const names = c.appliances.map((a) => a.name);
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({ code: 'custom', path: ['appliances', i, 'name'], message: `duplicate appliance name ${name}` });
+    });
+  });
+export type DeploymentConfig = z.output<typeof deploymentConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses a config object, with one line per bad field. */
+export function parseConfig(raw: unknown, source = 'config'): DeploymentConfig {
+  const result = deploymentConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`Invalid deployment ${source}:\n${problems.join('\n')}`);
+}
+
+/** Reads the configuration from CDK context: `spsWorkflows` (object) or `configFile` (path). */
+export function configFromContext(tryGetContext: (key: string) => unknown): DeploymentConfig {
+  const file = tryGetContext('configFile');
+  if (typeof file === 'string' && file) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`Cannot read deployment config file ${file}: ${(err as Error).message}`);
+    }
+    return parseConfig(raw, `config file ${file}`);
+  }
+  return parseConfig(tryGetContext('spsWorkflows'), 'context "spsWorkflows"');
+}

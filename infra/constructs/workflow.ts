@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import {
+  CustomerManagedEncryptionConfiguration,
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ROOT } from '../functions';
+
+export interface WorkflowProps {
+  /** `statemachines/<file>.asl.json`, the single source of the definition. */
+  file: string;
+  /** Substitution key (`GetInfoFunctionArn`) → function. */
+  functions: Record<string, IFunction>;
+  topic: ITopic;
+  kmsKey?: IKey;
+}
+
+/** A Standard state machine from its ASL file, with least-privilege invoke, logs, tracing and alarms. */
+export class Workflow extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+    const path = join(ROOT, 'statemachines', props.file);
+    const used = [...new Set([...readFileSync(path, 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
+    const substitutions: Record<string, string> = {};
+    for (const key of used) {
+      const fn = props.functions[key];
+      if (!fn) throw new Error(`${props.file} refers to \${${key}}, which this stack does not create`);
+      substitutions[key] = fn.functionArn;
+    }
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.kmsKey,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromFile(path),
+      definitionSubstitutions: substitutions,
+      stateMachineType: StateMachineType.STANDARD,
+      // Execution data carries workflow state only (ids, statuses): still, keep it out of logs.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+      encryptionConfiguration: props.kmsKey ? new CustomerManagedEncryptionConfiguration(props.kmsKey) : undefined,
+    });
+    for (const key of used) props.functions[key]!.grantInvoke(this.stateMachine);
+
+    const alarm = (name: string, metric: Metric, what: string) =>
+      new Alarm(this, name, {
+        alarmDescription: `${id}: an execution ${what} (see the Step Functions console for its error and cause)`,
+        metric: metric.with({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(props.topic));
+    alarm('FailedAlarm', this.stateMachine.metricFailed(), 'failed');
+    alarm('TimedOutAlarm', this.stateMachine.metricTimedOut(), 'timed out');
+    alarm('AbortedAlarm', this.stateMachine.metricAborted(), 'was aborted');
+  }
+}

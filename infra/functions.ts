@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+
+/** What one Lambda function needs: sizing and the resources it may touch. */
+export interface FunctionSpec {
+  /** The operation name: `lambdas/handlers/<name>.ts`, and `${<PascalName>FunctionArn}` in the ASL. */
+  name: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Reads appliance credentials and reads/writes session secrets. */
+  sps: boolean;
+  /** Writes support bundles to the archive bucket. */
+  archive?: boolean;
+}
+
+const sps = (name: string, timeoutSeconds = 60): FunctionSpec => ({ name, memoryMb: 256, timeoutSeconds, sps: true });
+
+/** One function per SPS operation (DESIGN.md, "Operations"), plus input validation. */
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  { name: 'validate-input', memoryMb: 256, timeoutSeconds: 10, sps: false },
+  sps('authenticate'),
+  sps('get-info'),
+  sps('list-firmware-slots'),
+  sps('delete-firmware-slot'),
+  sps('start-firmware-fetch'),
+  sps('get-firmware-fetch-status'),
+  sps('cancel-firmware-fetch'),
+  sps('test-firmware', 300),
+  sps('upgrade-firmware', 300),
+  sps('create-support-bundle'),
+  sps('get-support-bundle-status'),
+  // Streams bundles of any size: memory for 4 × 8 MiB parts in flight, the longest timeout.
+  { name: 'archive-support-bundle', memoryMb: 512, timeoutSeconds: 900, sps: true, archive: true },
+  sps('delete-support-bundle'),
+];
+
+export const ROOT = join(__dirname, '..');
+export const handlerEntry = (name: string) => join(ROOT, 'lambdas', 'handlers', `${name}.ts`);
+export const substitutionKey = (name: string) =>
+  `${name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}FunctionArn`;

@@ -1,0 +1,232 @@
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from './config';
+import { SpsFunction } from './constructs/sps-function';
+import { Workflow } from './constructs/workflow';
+import { FUNCTIONS, substitutionKey } from './functions';
+
+export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
+/** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
+export const RELEASE_EVENT = { source: 'sps-workflows', detailType: 'SPS Firmware Release' } as const;
+
+export interface SpsWorkflowsStackProps extends StackProps {
+  config: DeploymentConfig;
+}
+
+export class SpsWorkflowsStack extends Stack {
+  readonly firmwareUpgrade: Workflow;
+  readonly supportBundle: Workflow;
+  readonly archiveBucket: Bucket;
+  readonly functions: Record<string, IFunction> = {};
+
+  constructor(scope: Construct, id: string, props: SpsWorkflowsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const kmsKey: IKey | undefined = config.kmsKeyArn ? Key.fromKeyArn(this, 'Cmk', config.kmsKeyArn) : undefined;
+    const topic = this.notificationTopic(config);
+
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(config.archive.expireDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket of the archive bucket; logging it again would recurse.',
+    });
+    this.archiveBucket = new Bucket(this, 'Archive', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'archive/',
+      lifecycleRules: [
+        {
+          transitions: [
+            { storageClass: StorageClass.GLACIER, transitionAfter: Duration.days(config.archive.coldStorageDays) },
+          ],
+          expiration: Duration.days(config.archive.expireDays),
+          // The archiver copies each object onto itself to add its sha256: drop the first version soon.
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const network = config.network;
+    const vpc = network ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: network.vpcId }) : undefined;
+    const environment = {
+      SESSION_SECRET_PREFIX,
+      ARCHIVE_BUCKET: this.archiveBucket.bucketName,
+    };
+    for (const spec of FUNCTIONS) {
+      const { fn } = new SpsFunction(
+        this,
+        spec.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
+        {
+          spec,
+          environment,
+          vpc,
+          subnets: network
+            ? { subnets: network.subnetIds.map((s, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}${spec.name}`, s)) }
+            : undefined,
+          securityGroups: network?.securityGroupIds.map((sg, i) =>
+            ec2.SecurityGroup.fromSecurityGroupId(this, `Sg${i}${spec.name}`, sg),
+          ),
+        },
+      );
+      if (spec.sps) this.grantSecrets(fn, config);
+      if (spec.archive) this.grantArchive(fn, config.archive.prefix);
+      this.functions[substitutionKey(spec.name)] = fn;
+    }
+
+    this.firmwareUpgrade = new Workflow(this, 'FirmwareUpgrade', {
+      file: 'firmware-upgrade.asl.json',
+      functions: this.functions,
+      topic,
+      kmsKey,
+    });
+    this.supportBundle = new Workflow(this, 'SupportBundle', {
+      file: 'support-bundle.asl.json',
+      functions: this.functions,
+      topic,
+      kmsKey,
+    });
+    this.triggers(config);
+  }
+
+  private notificationTopic(config: DeploymentConfig): ITopic {
+    if (config.notifications.topicArn) return Topic.fromTopicArn(this, 'Notifications', config.notifications.topicArn);
+    const topic = new Topic(this, 'Notifications', { displayName: 'SPS workflows', enforceSSL: true });
+    if (config.notifications.email) topic.addSubscription(new EmailSubscription(config.notifications.email));
+    return topic;
+  }
+
+  private secretArn(name: string): string {
+    // Secrets Manager appends a random 6-character suffix to every secret ARN.
+    return Arn.format(
+      {
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${name}-??????`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      this,
+    );
+  }
+
+  /** Credentials: the configured appliances' secrets and the documented run-time prefix. Sessions: their own prefix. */
+  private grantSecrets(fn: IFunction, config: DeploymentConfig): void {
+    const credentials = [
+      ...config.appliances.map((a) => this.secretArn(a.credentialsSecretId)),
+      Arn.format(
+        {
+          service: 'secretsmanager',
+          resource: 'secret',
+          resourceName: `${config.credentialsSecretPrefix}*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        this,
+      ),
+    ];
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...new Set(credentials)] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret'],
+        resources: [
+          Arn.format(
+            {
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${SESSION_SECRET_PREFIX}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            this,
+          ),
+        ],
+      }),
+    );
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5',
+      reason:
+        "Secret ARNs end in a random suffix and session secrets are created per appliance at run time: the wildcards are limited to the credentials prefix and the stack's own session-secret prefix.",
+    });
+  }
+
+  /** The archiver writes (multipart, copy-in-place for metadata) under the archive prefix only. */
+  private grantArchive(fn: IFunction, prefix: string): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [this.archiveBucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
+  }
+
+  /** Firmware release events and the nightly archival schedule, per configured appliance. */
+  private triggers(config: DeploymentConfig): void {
+    const dlq = new Queue(this, 'ScheduleDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the schedules.',
+    });
+    const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    config.appliances.forEach((appliance) => {
+      // An array in an event pattern matches when the event's array contains the value: one rule
+      // per appliance turns one release event into one upgrade execution per named appliance.
+      new Rule(this, `Release-${appliance.name}`, {
+        eventBus: bus,
+        description: `Starts the firmware upgrade of ${appliance.name} when a release names it`,
+        eventPattern: {
+          source: [RELEASE_EVENT.source],
+          detailType: [RELEASE_EVENT.detailType],
+          detail: { appliances: [appliance.name] },
+        },
+        targets: [
+          new SfnStateMachine(this.firmwareUpgrade.stateMachine, {
+            input: RuleTargetInput.fromObject({
+              appliance,
+              firmware: EventField.fromPath('$.detail.firmware'),
+              options: EventField.fromPath('$.detail.options'),
+            }),
+            retryAttempts: 3,
+            deadLetterQueue: dlq,
+          }),
+        ],
+      });
+      new Schedule(this, `Archive-${appliance.name}`, {
+        description: `Nightly support-bundle archival of ${appliance.name}`,
+        schedule: ScheduleExpression.expression(config.archive.schedule, TimeZone.of(config.archive.timeZone)),
+        target: new StepFunctionsStartExecution(this.supportBundle.stateMachine, {
+          input: ScheduleTargetInput.fromObject({ appliance, archive: { prefix: config.archive.prefix } }),
+          deadLetterQueue: dlq,
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+        }),
+      });
+    });
+  }
+}
