@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -54,7 +54,19 @@ export class Workflow extends Construct {
       tracingEnabled: true,
       encryptionConfiguration: props.kmsKey ? new CustomerManagedEncryptionConfiguration(props.kmsKey) : undefined,
     });
-    for (const key of used) props.functions[key]!.grantInvoke(this.stateMachine);
+    for (const key of used) {
+      const fn = props.functions[key]!;
+      fn.grantInvoke(this.stateMachine);
+      const fnId = Stack.of(this).getLogicalId(fn.node.defaultChild as never);
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+        reason: "grantInvoke also covers the function's versions and aliases (<arn>:*), nothing else.",
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray and CloudWatch Logs delivery actions of Step Functions do not support resource-level permissions.',
+    });
 
     const alarm = (name: string, metric: Metric, what: string) =>
       new Alarm(this, name, {
