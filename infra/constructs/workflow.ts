@@ -46,7 +46,7 @@ export class Workflow extends Construct {
       encryptionKey: props.kmsKey,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromFile(path),
+      definitionBody: DefinitionBody.fromString(readFileSync(path, 'utf8')),
       definitionSubstitutions: substitutions,
       stateMachineType: StateMachineType.STANDARD,
       // Execution data carries workflow state only (ids, statuses): still, keep it out of logs.

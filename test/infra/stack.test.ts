@@ -1,0 +1,205 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig, type DeploymentConfig } from '../../infra/config';
+import { FUNCTIONS, substitutionKey } from '../../infra/functions';
+import { RELEASE_EVENT, SpsWorkflowsStack } from '../../infra/stack';
+import cdkJson from '../../cdk.json';
+
+const CONFIG = parseConfig({
+  appliances: [
+    { name: 'sps-prod-1', endpoint: 'https://sps1.example.internal', credentialsSecretId: 'sps/sps-prod-1' },
+    { name: 'sps-prod-2', endpoint: 'https://sps2.example.internal', credentialsSecretId: 'sps/sps-prod-2' },
+  ],
+  notifications: { email: 'ops@example.com' },
+});
+
+/** Synthesizes without bundling (unit tests); one CI step synthesizes with bundling via `cdk synth`. */
+function synth(config: DeploymentConfig = CONFIG, withNag = false) {
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new SpsWorkflowsStack(app, 'SpsWorkflows', { config });
+  if (withNag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { stack, template } = synth();
+const resources = (type: string) =>
+  Object.values(template.findResources(type)) as Array<{ Properties: Record<string, unknown> }>;
+
+describe('functions', () => {
+  it('creates one function per operation on the latest Node.js runtime, arm64, with its memory and timeout', () => {
+    const functions = resources('AWS::Lambda::Function');
+    expect(functions).toHaveLength(FUNCTIONS.length);
+    for (const spec of FUNCTIONS) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `SPS workflows: ${spec.name}`,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      });
+    }
+  });
+
+  it('gives every function its own log group with a retention', () => {
+    const groups = resources('AWS::Logs::LogGroup').filter((g) => g.Properties.RetentionInDays === 30);
+    expect(groups.length).toBe(FUNCTIONS.length);
+  });
+
+  it('uses no AWS managed policy and no wildcard resource for Secrets Manager or S3', () => {
+    for (const role of resources('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const policy of resources('AWS::IAM::Policy')) {
+      const statements = (
+        policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }
+      ).Statement;
+      for (const st of statements) {
+        const actions = ([] as string[]).concat(st.Action);
+        if (actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('s3:'))) {
+          expect(JSON.stringify(st.Resource)).not.toBe('"*"');
+          expect(([] as unknown[]).concat(st.Resource)).not.toContain('*');
+        }
+      }
+    }
+  });
+
+  it('lets only the SPS functions read credentials and write session secrets, and only the archiver write S3', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).toContain('secret:sps-workflows/sessions/*');
+    expect(json).toContain('secret:sps/*');
+    const s3Writers = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties).includes('s3:PutObject'),
+    );
+    expect(s3Writers).toHaveLength(1);
+    expect(JSON.stringify(s3Writers[0])).toContain('/support-bundles/*');
+    const validate = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties).includes('secretsmanager'),
+    );
+    expect(validate).toHaveLength(FUNCTIONS.filter((f) => f.sps).length);
+  });
+});
+
+describe('state machines', () => {
+  it('creates both as Standard workflows with ALL logging (no execution data) and tracing', () => {
+    const machines = resources('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(2);
+    for (const m of machines) {
+      expect(m.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      });
+    }
+  });
+
+  it('resolves every ${...} substitution of every ASL file to a function the stack creates', () => {
+    for (const m of resources('AWS::StepFunctions::StateMachine')) {
+      const subs = m.Properties.DefinitionSubstitutions as Record<string, unknown>;
+      const body = JSON.stringify(m.Properties.DefinitionString);
+      const used = [...body.matchAll(/\$\{(\w+)\}/g)].map((x) => x[1]!);
+      expect(used.length).toBeGreaterThan(0);
+      for (const key of used) {
+        expect(subs[key]).toBeDefined();
+        expect(stack.functions[key]).toBeDefined();
+      }
+    }
+    expect(Object.keys(stack.functions).sort()).toEqual(FUNCTIONS.map((f) => substitutionKey(f.name)).sort());
+  });
+
+  it('alarms on failed, timed-out and aborted executions to the notification topic', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(6);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'ExecutionsAborted',
+      'ExecutionsAborted',
+      'ExecutionsFailed',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsTimedOut',
+    ]);
+    for (const a of alarms)
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Notifications/) }]);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('encrypts with the customer-managed key when one is configured', () => {
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const { template: t } = synth({ ...CONFIG, kmsKeyArn });
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      EncryptionConfiguration: { KmsKeyId: kmsKeyArn, Type: 'CUSTOMER_MANAGED_KMS_KEY' },
+    });
+  });
+});
+
+describe('archive bucket', () => {
+  it('blocks public access, enforces TLS, encrypts, versions, logs access and applies the lifecycle', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: Match.objectLike({}),
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'archive/' }),
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            ExpirationInDays: 365,
+            Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 30 }],
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+        ],
+      },
+    });
+    const sslDenies = resources('AWS::S3::BucketPolicy').filter((p) =>
+      JSON.stringify(p.Properties).includes('aws:SecureTransport'),
+    );
+    expect(sslDenies).toHaveLength(2);
+  });
+});
+
+describe('triggers', () => {
+  it('starts one upgrade per appliance named in a firmware release event', () => {
+    const rules = resources('AWS::Events::Rule');
+    expect(rules).toHaveLength(2);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: [RELEASE_EVENT.source],
+        'detail-type': [RELEASE_EVENT.detailType],
+        detail: { appliances: ['sps-prod-1'] },
+      },
+      Targets: [
+        Match.objectLike({
+          InputTransformer: Match.objectLike({
+            InputPathsMap: { 'detail-firmware': '$.detail.firmware', 'detail-options': '$.detail.options' },
+          }),
+          RetryPolicy: { MaximumRetryAttempts: 3 },
+        }),
+      ],
+    });
+  });
+
+  it('schedules the nightly archival of every appliance with retries and a dead-letter queue', () => {
+    const schedules = resources('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(2);
+    for (const s of schedules) {
+      expect(s.Properties).toMatchObject({
+        ScheduleExpression: 'cron(0 2 * * ? *)',
+        ScheduleExpressionTimezone: 'UTC',
+        Target: { RetryPolicy: { MaximumRetryAttempts: 3 }, DeadLetterConfig: { Arn: expect.anything() } },
+      });
+      const input = JSON.parse((s.Properties.Target as { Input: string }).Input) as { appliance: { name: string } };
+      expect(['sps-prod-1', 'sps-prod-2']).toContain(input.appliance.name);
+    }
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports no unacknowledged AwsSolutions finding', () => {
+    const { app } = synth(CONFIG, true);
+    expect(() => app.synth()).not.toThrow();
+  });
+});
