@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -63,6 +64,8 @@ export class Workflow extends Construct {
         reason: "grantInvoke also covers the function's versions and aliases (<arn>:*), nothing else.",
       });
     }
+    // Lifecycle events ("Firmware Upgrade Succeeded", ...) go to the default bus.
+    EventBus.fromEventBusName(this, 'DefaultBus', 'default').grantPutEventsTo(this.stateMachine);
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray and CloudWatch Logs delivery actions of Step Functions do not support resource-level permissions.',

@@ -38,8 +38,18 @@ export interface RunOptions {
   /** How a Wait state passes: advance the simulator's clock, or really sleep. */
   wait(seconds: number): Promise<void>;
   onEvent?(event: HistoryEvent): void;
+  /** Lifecycle events the workflow puts on the EventBridge default bus (AWS); locally handed here. */
+  onLifecycleEvent?(entry: LifecycleEvent): void;
   executionName?: string;
 }
+
+export interface LifecycleEvent {
+  Source: string;
+  DetailType: string;
+  Detail: Record<string, unknown>;
+}
+
+const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
 
 type StateDef = Record<string, unknown> & { Type: string };
 
@@ -95,6 +105,13 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     }
     if (state.Retry) retryIntervals[name] = 0;
     if (state.Type !== 'Task') continue;
+    if (state.Resource === PUT_EVENTS) {
+      taskHandlers[name] = async (input) => {
+        for (const entry of (input as { Entries: LifecycleEvent[] }).Entries) options.onLifecycleEvent?.(entry);
+        return { FailedEntryCount: 0, Entries: [{ EventId: `local-${Date.now()}` }] };
+      };
+      continue;
+    }
     const operationName = operationByArn.get(state.Resource as string);
     const op = operationName ? OPERATIONS[operationName] : undefined;
     if (!op) throw new Error(`${options.workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);

@@ -123,6 +123,12 @@ describe('state machines', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
+  it('may put lifecycle events on the default bus', () => {
+    const putters = resources('AWS::IAM::Policy').filter((p) => JSON.stringify(p.Properties).includes('events:PutEvents'));
+    expect(putters).toHaveLength(2);
+    expect(JSON.stringify(putters)).toContain('event-bus/default');
+  });
+
   it('encrypts with the customer-managed key when one is configured', () => {
     const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
     const { template: t } = synth({ ...CONFIG, kmsKeyArn });

@@ -44,7 +44,7 @@ describe.each(files)('%s', (file) => {
   });
 
   it('gives every Task a timeout and retries on Lambda service errors and throttling with jitter', () => {
-    const tasks = states.filter(([, s]) => s.Type === 'Task');
+    const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('${'));
     expect(tasks.length).toBeGreaterThan(3);
     for (const [name, task] of tasks) {
       expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
@@ -68,6 +68,31 @@ describe.each(files)('%s', (file) => {
     const known = new Set(Object.keys(OPERATIONS).map(substitutionKey));
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(known).toContain(key);
+  });
+});
+
+describe.each(files)('%s lifecycle events', (file) => {
+  const { asl } = load(file);
+  const states = Object.entries(asl.States);
+
+  it('publishes an event on every end: each Task failure and every success goes through a publish state', () => {
+    for (const [name, state] of states) {
+      if (state.Type === 'Succeed' || state.Type === 'Fail') continue;
+      if (String(state.Resource).includes('events:putEvents')) {
+        expect(state.Retry).toBeDefined();
+        continue;
+      }
+      expect({ name, end: state.End }).toEqual({ name, end: undefined });
+      if (state.Type === 'Task') {
+        const catchers = (state.Catch as Array<{ ErrorEquals: string[]; Next: string }> | undefined) ?? [];
+        expect({ name, catchesAll: catchers.some((c) => c.ErrorEquals.includes('States.ALL')) }).toEqual({
+          name,
+          catchesAll: true,
+        });
+      }
+    }
+    const reachesSucceed = states.filter(([, s]) => s.Next === 'Succeeded').map(([n]) => n);
+    expect(reachesSucceed).toEqual(['Publish success']);
   });
 });
 
