@@ -14,7 +14,12 @@ const TRANSFERS: Record<string, (output: Record<string, unknown>) => Transfer | 
   'Fetch status': (o) => {
     const p = (o.fetch as { progress?: Record<string, number | string> } | undefined)?.progress;
     if (!p || typeof p.bytesTotal !== 'number' || p.bytesTotal <= 0) return undefined;
-    return { label: 'firmware download', done: Number(p.bytesDownloaded), total: p.bytesTotal, observedAt: Number(p.observedAt) };
+    return {
+      label: 'firmware download',
+      done: Number(p.bytesDownloaded),
+      total: p.bytesTotal,
+      observedAt: Number(p.observedAt),
+    };
   },
 };
 
@@ -37,7 +42,9 @@ export class ProgressReporter {
   private bar: SingleBar | undefined;
   private previous: Transfer | undefined;
 
-  constructor(private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stderr) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+  ) {}
 
   onEvent = (event: HistoryEvent): void => {
     const state = event.state;
@@ -45,7 +52,13 @@ export class ProgressReporter {
       if (!TRANSFERS[state.name] || !this.bar) this.line(`→ ${state.name}`);
       this.lastState = state.name;
     }
-    if (event.type === 'StateExited' && state && TRANSFERS[state.name] && state.output && typeof state.output === 'object') {
+    if (
+      event.type === 'StateExited' &&
+      state &&
+      TRANSFERS[state.name] &&
+      state.output &&
+      typeof state.output === 'object'
+    ) {
       const t = TRANSFERS[state.name]!(state.output as Record<string, unknown>);
       if (t) this.transfer(t);
     }
@@ -55,15 +68,18 @@ export class ProgressReporter {
 
   private transfer(t: Transfer): void {
     const prev = this.previous;
-    const rate = prev && t.observedAt > prev.observedAt ? (t.done - prev.done) / ((t.observedAt - prev.observedAt) / 1000) : 0;
+    const rate =
+      prev && t.observedAt > prev.observedAt ? (t.done - prev.done) / ((t.observedAt - prev.observedAt) / 1000) : 0;
     const eta = rate > 0 ? duration((t.total - t.done) / rate) : '?';
     this.previous = t;
     const percent = Math.floor((t.done / t.total) * 100);
     if (this.out.isTTY) {
       if (!this.bar) {
-        this.bar = new SingleBar(
-          { format: `  ${t.label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | ETA {etaText}`, stream: this.out as NodeJS.WriteStream, hideCursor: true },
-        );
+        this.bar = new SingleBar({
+          format: `  ${t.label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | ETA {etaText}`,
+          stream: this.out as NodeJS.WriteStream,
+          hideCursor: true,
+        });
         this.bar.start(t.total, 0, { doneMiB: '0', totalMiB: mib(t.total), etaText: '?' });
       }
       this.bar.update(t.done, { doneMiB: mib(t.done), totalMiB: mib(t.total), etaText: eta });
