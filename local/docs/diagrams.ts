@@ -47,7 +47,7 @@ export function mermaid(workflow: string): string {
 }
 
 const block = (workflow: string) =>
-  `<!-- diagram:${workflow} -->\n\`\`\`mermaid\n${mermaid(workflow)}\n\`\`\`\n<!-- /diagram -->`;
+  `<!-- diagram:${workflow} -->\n\n\`\`\`mermaid\n${mermaid(workflow)}\n\`\`\`\n\n<!-- /diagram -->`;
 const pattern = (workflow: string) => new RegExp(`<!-- diagram:${workflow} -->[\\s\\S]*?<!-- /diagram -->`);
 
 /** The README with every diagram block regenerated. */
