@@ -10,18 +10,44 @@ export const PART_SIZE = 8 * 1024 * 1024;
 const MAX_COPY_BYTES = 5 * 1024 ** 3;
 export const QUEUE_SIZE = 4;
 
-/** Where an S3-compatible endpoint (s3rver, MinIO) differs from AWS, the client must too. */
+/**
+ * The S3 client for archives. On AWS (no endpoint) the SDK defaults apply; an S3-compatible
+ * endpoint (s3rver, MinIO) needs path-style addressing and checksums only where required: with
+ * default checksums a streamed upload to such a server can be stored with the aws-chunked framing
+ * as data, silently corrupt.
+ */
 export function s3Client(endpoint?: string, extra: S3ClientConfig = {}): S3Client {
-  if (!endpoint) return new S3Client(extra);
-  return new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    // With default checksums a streamed upload to an S3-compatible server can be stored with the
-    // aws-chunked framing as data: silently corrupt. Only send checksums when an API requires them.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...extra,
-  });
+  const client = endpoint
+    ? new S3Client({
+        endpoint,
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        ...extra,
+      })
+    : new S3Client(extra);
+  if (!endpoint || transportProtectsPayload(endpoint)) {
+    // Signing a part's payload costs one more SHA-256 pass over every byte. Where TLS (or the
+    // loopback interface) already protects it, sign the headers only: the archiver hashes the
+    // whole stream itself and checks the stored size.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        // Never replace a value set by the SDK (a streaming checksum trailer, for example).
+        if (request.headers && !request.headers['x-amz-content-sha256']) {
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'spsUnsignedPayload' },
+    );
+  }
+  return client;
+}
+
+function transportProtectsPayload(endpoint: string): boolean {
+  const url = new URL(endpoint);
+  return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 export interface ArchiveRequest {
