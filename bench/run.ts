@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { archiveFigures } from './archive';
+import { coldStartFigures } from './coldstart';
 import type { Figure } from './figures';
 
 /**
@@ -7,6 +10,11 @@ import type { Figure } from './figures';
  */
 const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
   archive: archiveFigures,
+  coldstart: (log) =>
+    coldStartFigures(
+      log,
+      readdirSync(join(__dirname, '..', 'lambdas', 'handlers')).map((f) => f.replace(/\.ts$/, '')),
+    ),
 };
 
 async function main(): Promise<void> {
