@@ -1,0 +1,11 @@
+export { SCENARIOS, type ApplianceOptions, type Fault, type ScenarioName } from './appliance';
+export { SimClock } from './clock';
+export { bundleSha256 } from './content';
+export {
+  startSimulator,
+  Journal,
+  type JournalEntry,
+  type SimulatedAppliance,
+  type Simulator,
+  type SimulatorOptions,
+} from './server';
