@@ -1,0 +1,92 @@
+import type { Deps } from '../../lambdas/shared/operation';
+import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
+import { runWorkflow, type RunResult, type WorkflowName } from '../../local/engine/engine';
+import { startSimulator, type ApplianceOptions, type Simulator, type SimulatorOptions } from '../../local/simulator';
+
+export const SHA256 = 'e6837af0b5dcb5397c6bc8b52c0fb95aa49a3fea4303e274c7501f0857cb9b80';
+export const FIRMWARE_URL = 'https://downloads.example.internal/sps-8.0.1.iso';
+
+export interface Harness {
+  sim: Simulator;
+  secrets: LocalSecretStore;
+  logs: LogRecord[];
+  /** The appliance reference of a simulated appliance, as users put it in an input. */
+  ref(name?: string): { name: string; endpoint: string; credentialsSecretId: string };
+  run(workflow: WorkflowName, input: unknown): Promise<RunResult>;
+  /** Every password and session id this run knows of: none may appear in history, logs or output. */
+  secretValues(): string[];
+  close(): Promise<void>;
+}
+
+/** The simulator over HTTPS, the real ASL in the local engine, the real handlers, simulated time. */
+export async function startHarness(
+  appliances: ApplianceOptions[] = [{ name: 'sps-sim-1' }],
+  options: Omit<SimulatorOptions, 'appliances'> = {},
+): Promise<Harness> {
+  const sim = await startSimulator({ ...options, appliances });
+  const secrets = new LocalSecretStore(
+    Object.fromEntries(
+      sim.appliances.map((a) => [
+        `sps/${a.name}`,
+        { username: a.username, password: a.password, caCertificate: sim.caPem },
+      ]),
+    ),
+  );
+  const logs: LogRecord[] = [];
+  const deps: Deps = {
+    secrets,
+    clock: sim.clock,
+    sessionSecretPrefix: 'sps-workflows/sessions/',
+    logger: (keys) => recordingLogger((r) => logs.push(r), keys),
+    client: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
+  };
+  const ref = (name = sim.appliances[0]!.name) => {
+    const a = sim.appliance(name);
+    return { name: a.name, endpoint: a.endpoint, credentialsSecretId: `sps/${a.name}` };
+  };
+  return {
+    sim,
+    secrets,
+    logs,
+    ref,
+    run: (workflow, input) =>
+      runWorkflow({
+        workflow,
+        input,
+        deps,
+        wait: async (seconds) => {
+          sim.clock.advance(seconds * 1000);
+        },
+      }),
+    secretValues: () => [
+      ...sim.appliances.flatMap((a) => [a.password, ...a.issuedSessionIds()]),
+      ...secrets
+        .allValues()
+        .map((v) => {
+          try {
+            return (JSON.parse(v) as { sessionId?: string }).sessionId;
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((v): v is string => typeof v === 'string'),
+    ],
+    close: () => sim.close(),
+  };
+}
+
+/** Fails the test when any known secret appears in the execution history, the logs or the result. */
+export function expectNoSecrets(h: Harness, result: RunResult): void {
+  const haystack = JSON.stringify({ events: result.events, output: result.output, cause: result.cause, logs: h.logs });
+  const secrets = h.secretValues();
+  expect(secrets.length).toBeGreaterThan(0);
+  for (const secret of secrets) expect(haystack).not.toContain(secret);
+}
+
+export function firmwareInput(h: Harness, extra: { firmware?: object; options?: object; name?: string } = {}) {
+  return {
+    appliance: h.ref(extra.name),
+    firmware: { url: FIRMWARE_URL, sha256: SHA256, expectedVersion: '8.0.1', ...extra.firmware },
+    ...(extra.options ? { options: extra.options } : {}),
+  };
+}
