@@ -38,7 +38,7 @@ function duration(seconds: number): string {
  * observations, so the ETA is right under the simulator's accelerated clock too.
  */
 export class ProgressReporter {
-  private lastState = '';
+  private readonly seen = new Set<string>();
   private bar: SingleBar | undefined;
   private previous: Transfer | undefined;
 
@@ -48,9 +48,10 @@ export class ProgressReporter {
 
   onEvent = (event: HistoryEvent): void => {
     const state = event.state;
-    if (event.type === 'StateEntered' && state && !state.name.startsWith('Wait') && state.name !== this.lastState) {
-      if (!TRANSFERS[state.name] || !this.bar) this.line(`→ ${state.name}`);
-      this.lastState = state.name;
+    // Each state once: polling loops show their progress instead of repeating their states.
+    if (event.type === 'StateEntered' && state && !state.name.startsWith('Wait') && !this.seen.has(state.name)) {
+      this.seen.add(state.name);
+      this.line(`→ ${state.name}`);
     }
     if (
       event.type === 'StateExited' &&
@@ -61,6 +62,14 @@ export class ProgressReporter {
     ) {
       const t = TRANSFERS[state.name]!(state.output as Record<string, unknown>);
       if (t) this.transfer(t);
+    }
+    if (event.type === 'StateExited' && state?.name === 'Reboot status') {
+      const watch = (state.output as { upgrade?: { watch?: { reachable?: boolean; firmwareVersion?: string } } })
+        ?.upgrade?.watch;
+      if (watch)
+        this.line(
+          `  appliance ${watch.reachable ? `answers, running ${watch.firmwareVersion}` : 'rebooting (unreachable)'}`,
+        );
     }
     if (event.type === 'StateRetried' && state) this.line(`  retrying ${state.name}`);
     if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') this.stopBar();

@@ -1,10 +1,12 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { s3Client } from '../../lambdas/shared/archive';
 import { SecretsManagerStore } from '../../lambdas/shared/aws';
 import type { Deps } from '../../lambdas/shared/operation';
 import { systemClock, type Clock, type SecretStore } from '../../lambdas/shared/ports';
 import { LocalSecretStore, recordingLogger } from '../engine/adapters';
 import { causeMessage, runWorkflow, type RunResult, type WorkflowName } from '../engine/engine';
+import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../s3/embedded';
 import { ProgressReporter } from './progress';
 
 export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
@@ -28,6 +30,8 @@ export interface ExecuteOptions {
   /** JSON-lines file for the handlers' structured logs. */
   logFile: string;
   executionName?: string;
+  /** Where support bundles go (the embedded S3 server or `--s3-endpoint`). */
+  archive?: Deps['archive'];
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -40,6 +44,7 @@ export async function execute(options: ExecuteOptions): Promise<RunResult> {
     clock: options.clock ?? systemClock,
     sessionSecretPrefix: SESSION_SECRET_PREFIX,
     logger: (keys) => recordingLogger((record) => appendFileSync(options.logFile, `${JSON.stringify(record)}\n`), keys),
+    archive: options.archive,
   };
   const reporter = new ProgressReporter(options.stderr);
   return runWorkflow({
@@ -48,6 +53,8 @@ export async function execute(options: ExecuteOptions): Promise<RunResult> {
     deps,
     wait: options.wait ?? ((seconds) => sleep(seconds * 1000)),
     onEvent: reporter.onEvent,
+    onLifecycleEvent: (e) =>
+      appendFileSync(options.logFile, `${JSON.stringify({ level: 'INFO', message: 'lifecycle event', event: e })}\n`),
     executionName: options.executionName,
   });
 }
@@ -60,6 +67,34 @@ export function report(result: RunResult, stdout: Output, stderr: Output): numbe
   }
   stderr.write(`✗ ${result.error}: ${causeMessage(result.cause)}\n`);
   return 1;
+}
+
+export const LOCAL_BUCKET = 'sps-workflows-archive';
+export const LOCAL_S3_DIR = join('.sps-workflows', 's3');
+
+/** `--s3-endpoint` (credentials from the AWS environment), else the embedded S3 server. */
+export async function archiveStorage(
+  endpoint: string | undefined,
+  stderr: Output,
+): Promise<{ archive: NonNullable<Deps['archive']>; endpoint: string; close(): Promise<void> }> {
+  if (endpoint) {
+    try {
+      new URL(endpoint);
+    } catch {
+      throw new UsageError(`--s3-endpoint ${endpoint} is not a URL`);
+    }
+    return { archive: { s3: s3Client(endpoint) }, endpoint, close: async () => {} };
+  }
+  const embedded = await startEmbeddedS3({ directory: LOCAL_S3_DIR, buckets: [LOCAL_BUCKET] });
+  stderr.write(`embedded S3 at ${embedded.endpoint}, bucket ${LOCAL_BUCKET}, data in ${LOCAL_S3_DIR}/\n`);
+  return {
+    archive: {
+      s3: s3Client(embedded.endpoint, { region: 'us-east-1', credentials: EMBEDDED_S3_CREDENTIALS }),
+      defaultBucket: LOCAL_BUCKET,
+    },
+    endpoint: embedded.endpoint,
+    close: () => embedded.close(),
+  };
 }
 
 function readJson(file: string, what: string): unknown {
@@ -79,7 +114,7 @@ function readJson(file: string, what: string): unknown {
 /** `sps-workflows run <workflow> --input FILE [--secrets FILE]`: real time, a real appliance. */
 export async function runCommand(
   workflow: string,
-  opts: { input: string; secrets?: string },
+  opts: { input: string; secrets?: string; s3Endpoint?: string },
   io: { stdout: Output; stderr: Output },
 ): Promise<number> {
   if (!WORKFLOWS.includes(workflow as WorkflowName)) {
