@@ -1,0 +1,240 @@
+import { causeMessage, type RunResult } from '../../local/engine/engine';
+import type { ApplianceOptions } from '../../local/simulator';
+import { expectNoSecrets, firmwareInput, startHarness, type Harness } from '../helpers/workflow';
+
+/*
+ * The real firmware-upgrade ASL in the local engine, the real handlers, the simulator over HTTPS,
+ * simulated time. One test per scenario; each checks the end, what the appliance was asked (its
+ * journal), what is left on it, and that no secret leaked into history, logs or output.
+ */
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function run(
+  appliance: Partial<ApplianceOptions> = {},
+  extra: Parameters<typeof firmwareInput>[1] = {},
+  input?: unknown,
+) {
+  h = await startHarness([{ name: 'sps-sim-1', ...appliance }]);
+  const result = await h.run('firmware-upgrade', input ?? firmwareInput(h, extra));
+  expectNoSecrets(h, result);
+  return {
+    h,
+    result,
+    calls: h.sim.journal.entries().map((e) => `${e.method} ${e.path.replace(/[0-9a-f-]{36}/, '<key>')}`),
+  };
+}
+
+const expectFailure = (result: RunResult, error: string, causePart?: string | RegExp) => {
+  expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error });
+  if (causePart) expect(causeMessage(result.cause)).toMatch(causePart);
+};
+
+const states = (result: RunResult) => result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
+
+describe('firmware upgrade', () => {
+  it('upgrades: fetch, precheck, upgrade, reboot, proof of the new version', async () => {
+    const { h, result, calls } = await run();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toEqual({
+      appliance: 'sps-sim-1',
+      outcome: 'upgraded',
+      previousVersion: '7.5.1',
+      version: '8.0.1',
+      slotId: '2',
+      testSummary: 'HA check started\nHA check finished',
+    });
+    const state = h.sim.appliance('sps-sim-1').state();
+    expect(state.firmwareVersion).toBe('8.0.1');
+    expect(state.slots.find((s) => s.current)).toMatchObject({ key: '2', version: '8.0.1' });
+    expect(calls.filter((c) => c.startsWith('POST'))).toEqual([
+      'POST /api/firmware/fetch',
+      'POST /api/firmware/test',
+      'POST /api/firmware/upgrade',
+    ]);
+    expect(calls.indexOf('POST /api/firmware/test')).toBeLessThan(calls.indexOf('POST /api/firmware/upgrade'));
+    // The reboot was seen (refused connections), then a fresh login proved the version.
+    expect(h.sim.journal.entries().some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
+    expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
+    // A lifecycle event is published on success.
+    expect(states(result).slice(-2)).toEqual(['Publish success', 'Succeeded']);
+  });
+
+  it('ends as already-current without any mutating call', async () => {
+    const { result, calls } = await run({ scenario: 'already-current' });
+    expect(result.output).toMatchObject({ outcome: 'already-current', previousVersion: '8.0.1', version: '8.0.1' });
+    expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+  });
+
+  it('stops after a passing precheck on a dry run', async () => {
+    const { h, result, calls } = await run({}, { options: { dryRun: true } });
+    expect(result.output).toMatchObject({ outcome: 'dry-run-passed', version: '7.5.1', slotId: '2' });
+    expect(calls).toContain('POST /api/firmware/test');
+    expect(calls).not.toContain('POST /api/firmware/upgrade');
+    expect(h.sim.appliance('sps-sim-1').state().firmwareVersion).toBe('7.5.1');
+  });
+
+  it('fails with Sps.PrecheckFailed carrying the test summary and never upgrades', async () => {
+    const { result, calls } = await run({ scenario: 'precheck-fails' });
+    expectFailure(result, 'Sps.PrecheckFailed', /HA check failed\nStorage check: not enough free space/);
+    expect(calls).not.toContain('POST /api/firmware/upgrade');
+  });
+
+  it('fails with Sps.FetchFailed and the appliance error text', async () => {
+    const { result } = await run({ scenario: 'fetch-fails' });
+    expectFailure(result, 'Sps.FetchFailed', /Connection refused/);
+  });
+
+  it('fails with Sps.NoEmptySlot before fetching', async () => {
+    const { result, calls } = await run({ scenario: 'no-empty-slot' });
+    expectFailure(result, 'Sps.NoEmptySlot', /no empty firmware slot.*slot 2 holds 7.0.1/);
+    expect(calls).not.toContain('POST /api/firmware/fetch');
+  });
+
+  it('frees the oldest slot that is neither current nor after-reboot when asked', async () => {
+    const { result, calls } = await run({ scenario: 'no-empty-slot' }, { options: { freeOldestSlot: true } });
+    expect(result.output).toMatchObject({ outcome: 'upgraded', version: '8.0.1', slotId: '2' });
+    expect(calls).toContain('DELETE /api/firmware/slots/2');
+  });
+
+  it('reuses a fetch of the same URL instead of starting another', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const first = await h.run('firmware-upgrade', firmwareInput(h, { options: { dryRun: true } }));
+    expect(first.status).toBe('SUCCEEDED');
+    h.sim.journal.clear();
+    const second = await h.run('firmware-upgrade', firmwareInput(h, { options: { dryRun: true } }));
+    expect(second.output).toMatchObject({ outcome: 'dry-run-passed', slotId: '2' });
+    expect(h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/fetch')).toHaveLength(
+      0,
+    );
+  });
+
+  it('fails with Sps.VersionMismatch when the fetched firmware is not the expected version', async () => {
+    const { result, calls } = await run({}, { firmware: { expectedVersion: '9.9.9' } });
+    expectFailure(result, 'Sps.VersionMismatch', /holds 8.0.1, expected 9.9.9/);
+    expect(calls).not.toContain('POST /api/firmware/test');
+  });
+
+  it('logs in again when the session expires mid-poll', async () => {
+    const { result, calls } = await run({ scenario: 'session-expires' });
+    expect(result.output).toMatchObject({ outcome: 'upgraded' });
+    expect(calls.filter((c) => c === 'GET /api/authentication').length).toBeGreaterThan(3);
+  });
+
+  it('rides out 5xx bursts on status polls', async () => {
+    const { h, result } = await run({ scenario: 'flaky-5xx' });
+    expect(result.output).toMatchObject({ outcome: 'upgraded' });
+    expect(h.sim.journal.entries().filter((e) => e.status === 503).length).toBeGreaterThan(2);
+  });
+
+  it('rides out connection resets on status polls', async () => {
+    const { h, result } = await run({ scenario: 'connection-resets' });
+    expect(result.output).toMatchObject({ outcome: 'upgraded' });
+    expect(h.sim.journal.entries().filter((e) => e.status === 'reset').length).toBeGreaterThan(2);
+  });
+
+  it('fails with Sps.Timeout when the reboot outlasts rebootMinutes', async () => {
+    const { result } = await run({ scenario: 'slow-reboot' }, { options: { timeouts: { rebootMinutes: 20 } } });
+    expectFailure(result, 'Sps.Timeout', /did not come back running 8.0.1/);
+  });
+
+  it('fails with Sps.Timeout and cancels the fetch when the download outlasts fetchMinutes', async () => {
+    const { h, result, calls } = await run(
+      { fetchBytesPerSecond: 100_000 },
+      { options: { timeouts: { fetchMinutes: 30 } } },
+    );
+    expectFailure(result, 'Sps.Timeout', /did not finish in time/);
+    expect(calls).toContain('DELETE /api/firmware/fetch/<key>');
+    expect(
+      h.sim
+        .appliance('sps-sim-1')
+        .state()
+        .fetchJobs.map((j) => j.status),
+    ).toEqual(['canceled']);
+  });
+
+  it('fails fast with Sps.AuthenticationFailed on a wrong password', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    await h.secrets.put(
+      'sps/sps-sim-1',
+      JSON.stringify({ username: 'admin', password: 'wrong-password', caCertificate: h.sim.caPem }),
+    );
+    const result = await h.run('firmware-upgrade', firmwareInput(h));
+    expectFailure(result, 'Sps.AuthenticationFailed', /refused the login/);
+    expect(h.sim.journal.entries().map((e) => e.path)).toEqual(['/api/authentication']);
+    expect(JSON.stringify(result)).not.toContain('wrong-password');
+  });
+
+  it('fails fast with Sps.TlsError when the certificate is not trusted', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const a = h.sim.appliance('sps-sim-1');
+    await h.secrets.put('sps/sps-sim-1', JSON.stringify({ username: a.username, password: a.password }));
+    const result = await h.run('firmware-upgrade', firmwareInput(h));
+    expectFailure(result, 'Sps.TlsError', /caCertificate/);
+  });
+
+  it('fails with Secrets.NotFound when the credentials secret is missing', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const input = firmwareInput(h);
+    input.appliance.credentialsSecretId = 'sps/nope';
+    const result = await h.run('firmware-upgrade', input);
+    expectFailure(result, 'Secrets.NotFound', /"sps\/nope" does not exist/);
+    expect(h.sim.journal.entries()).toEqual([]);
+  });
+
+  it('accepts an EventBridge event carrying the input in detail', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const event = {
+      version: '0',
+      id: 'e1',
+      'detail-type': 'SPS Firmware Release',
+      source: 'sps-workflows',
+      detail: firmwareInput(h, { options: { dryRun: true } }),
+    };
+    const result = await h.run('firmware-upgrade', event);
+    expect(result.output).toMatchObject({ outcome: 'dry-run-passed' });
+  });
+
+  it.each([
+    ['no firmware', (x: ReturnType<typeof firmwareInput>) => ({ appliance: x.appliance }), 'firmware: required'],
+    [
+      'bad sha256',
+      (x: ReturnType<typeof firmwareInput>) => ({ ...x, firmware: { ...x.firmware, sha256: 'abc' } }),
+      'firmware.sha256',
+    ],
+    [
+      'file URL',
+      (x: ReturnType<typeof firmwareInput>) => ({ ...x, firmware: { ...x.firmware, url: 'file:///etc/shadow' } }),
+      'firmware.url',
+    ],
+    [
+      'endpoint with /api',
+      (x: ReturnType<typeof firmwareInput>) => ({
+        ...x,
+        appliance: { ...x.appliance, endpoint: `${x.appliance.endpoint}/api` },
+      }),
+      'appliance.endpoint',
+    ],
+    [
+      'misspelt option',
+      (x: ReturnType<typeof firmwareInput>) => ({ ...x, options: { dryrun: true } }),
+      'unknown field(s) dryrun',
+    ],
+    [
+      'negative timeout',
+      (x: ReturnType<typeof firmwareInput>) => ({ ...x, options: { timeouts: { rebootMinutes: -5 } } }),
+      'options.timeouts.rebootMinutes',
+    ],
+    ['not an object', () => 'upgrade please', '(input)'],
+  ])('rejects bad input (%s) with Input.Invalid before any request', async (_case, mutate, field) => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const result = await h.run('firmware-upgrade', mutate(firmwareInput(h)));
+    expectFailure(result, 'Input.Invalid', new RegExp(field.replace(/[.()]/g, '\\$&')));
+    expect(h.sim.journal.entries()).toEqual([]);
+    expect(states(result)).toEqual(['Validate input', 'Publish invalid input', 'Invalid input']);
+  });
+});
