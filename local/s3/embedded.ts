@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import S3rver from 's3rver';
 
 /** s3rver's fixed credentials: any S3 client talking to it must sign with these. */
@@ -26,6 +27,18 @@ export async function startEmbeddedS3(options: {
     directory: options.directory,
     silent: true,
     configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  // s3rver 3.7.1 answers AbortMultipartUpload with MethodNotAllowed and keeps the parts: add it,
+  // ahead of s3rver's router, so aborted uploads leave nothing behind here either.
+  server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
+    const uploadId = ctx.query.uploadId;
+    if (ctx.method !== 'DELETE' || !uploadId || !/^[0-9a-f]+$/.test(uploadId)) return next();
+    const bucket = decodeURIComponent(ctx.path.split('/')[1] ?? '');
+    rmSync(join(server.store.getResourcePath(bucket, undefined, 'uploads'), uploadId), {
+      recursive: true,
+      force: true,
+    });
+    ctx.status = 204;
   });
   const address = await server.run();
   return {

@@ -1,4 +1,10 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { s3Client } from '../../lambdas/shared/archive';
 import type { Deps } from '../../lambdas/shared/operation';
+import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../local/s3/embedded';
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
 import { runWorkflow, type RunResult, type WorkflowName } from '../../local/engine/engine';
 import { startSimulator, type ApplianceOptions, type Simulator, type SimulatorOptions } from '../../local/simulator';
@@ -6,8 +12,17 @@ import { startSimulator, type ApplianceOptions, type Simulator, type SimulatorOp
 export const SHA256 = 'e6837af0b5dcb5397c6bc8b52c0fb95aa49a3fea4303e274c7501f0857cb9b80';
 export const FIRMWARE_URL = 'https://downloads.example.internal/sps-8.0.1.iso';
 
+export const BUCKET = 'archive';
+
 export interface Harness {
   sim: Simulator;
+  /** The embedded S3 server (s3rver) behind `deps.archive`, when started with `s3: true`. */
+  s3?: EmbeddedS3 & {
+    client: S3Client;
+    objects(): Promise<Array<{ key: string; size: number }>>;
+    orphanUploads(): string[];
+  };
+  deps: Deps;
   secrets: LocalSecretStore;
   logs: LogRecord[];
   /** The appliance reference of a simulated appliance, as users put it in an input. */
@@ -21,9 +36,29 @@ export interface Harness {
 /** The simulator over HTTPS, the real ASL in the local engine, the real handlers, simulated time. */
 export async function startHarness(
   appliances: ApplianceOptions[] = [{ name: 'sps-sim-1' }],
-  options: Omit<SimulatorOptions, 'appliances'> = {},
+  options: Omit<SimulatorOptions, 'appliances'> & { s3?: boolean } = {},
 ): Promise<Harness> {
-  const sim = await startSimulator({ ...options, appliances });
+  const { s3: withS3, ...simOptions } = options;
+  const sim = await startSimulator({ ...simOptions, appliances });
+  let s3: Harness['s3'];
+  if (withS3) {
+    const embedded = await startEmbeddedS3({ directory: mkdtempSync(join(tmpdir(), 's3-')), buckets: [BUCKET] });
+    const client = s3Client(embedded.endpoint, { region: 'us-east-1', credentials: EMBEDDED_S3_CREDENTIALS });
+    s3 = {
+      ...embedded,
+      client,
+      objects: async () =>
+        ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => ({
+          key: o.Key!,
+          size: o.Size!,
+        })),
+      // s3rver keeps each unfinished multipart upload in a folder of its own.
+      orphanUploads: () => {
+        const dir = join(embedded.directory, BUCKET, '._S3rver_uploads');
+        return existsSync(dir) ? readdirSync(dir) : [];
+      },
+    };
+  }
   const secrets = new LocalSecretStore(
     Object.fromEntries(
       sim.appliances.map((a) => [
@@ -39,6 +74,7 @@ export async function startHarness(
     sessionSecretPrefix: 'sps-workflows/sessions/',
     logger: (keys) => recordingLogger((r) => logs.push(r), keys),
     client: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
+    archive: s3 ? { s3: s3.client, defaultBucket: BUCKET } : undefined,
   };
   const ref = (name = sim.appliances[0]!.name) => {
     const a = sim.appliance(name);
@@ -46,6 +82,8 @@ export async function startHarness(
   };
   return {
     sim,
+    s3,
+    deps,
     secrets,
     logs,
     ref,
@@ -71,7 +109,10 @@ export async function startHarness(
         })
         .filter((v): v is string => typeof v === 'string'),
     ],
-    close: () => sim.close(),
+    close: async () => {
+      await sim.close();
+      await s3?.close();
+    },
   };
 }
 
@@ -81,6 +122,14 @@ export function expectNoSecrets(h: Harness, result: RunResult): void {
   const secrets = h.secretValues();
   expect(secrets.length).toBeGreaterThan(0);
   for (const secret of secrets) expect(haystack).not.toContain(secret);
+}
+
+export function bundleInput(h: Harness, extra: { archive?: object; options?: object; name?: string } = {}) {
+  return {
+    appliance: h.ref(extra.name),
+    ...(extra.archive ? { archive: extra.archive } : {}),
+    ...(extra.options ? { options: extra.options } : {}),
+  };
 }
 
 export function firmwareInput(h: Harness, extra: { firmware?: object; options?: object; name?: string } = {}) {

@@ -124,7 +124,9 @@ describe('state machines', () => {
   });
 
   it('may put lifecycle events on the default bus', () => {
-    const putters = resources('AWS::IAM::Policy').filter((p) => JSON.stringify(p.Properties).includes('events:PutEvents'));
+    const putters = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties).includes('events:PutEvents'),
+    );
     expect(putters).toHaveLength(2);
     expect(JSON.stringify(putters)).toContain('event-bus/default');
   });
