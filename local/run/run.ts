@@ -134,13 +134,19 @@ export async function runCommand(
   const executionName = `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const logFile = join('.sps-workflows', 'logs', `${workflow}-${executionName}.jsonl`);
   io.stderr.write(`${workflow}: execution ${executionName} (handler logs: ${logFile})\n`);
-  const result = await execute({
-    workflow: workflow as WorkflowName,
-    input,
-    secrets,
-    stderr: io.stderr,
-    logFile,
-    executionName,
-  });
-  return report(result, io.stdout, io.stderr);
+  const storage = workflow === 'support-bundle' ? await archiveStorage(opts.s3Endpoint, io.stderr) : undefined;
+  try {
+    const result = await execute({
+      workflow: workflow as WorkflowName,
+      input,
+      secrets,
+      stderr: io.stderr,
+      logFile,
+      executionName,
+      archive: storage?.archive,
+    });
+    return report(result, io.stdout, io.stderr);
+  } finally {
+    await storage?.close();
+  }
 }
