@@ -149,12 +149,20 @@ export class InputInvalidError extends NamedError {
   }
 }
 
-/** EventBridge delivers the input as the event's `detail`. */
+/**
+ * EventBridge delivers the input as the event's `detail`. A rule's input transformer turns a
+ * missing `options` into null: that means the defaults.
+ */
 export function unwrapEvent(raw: unknown): unknown {
-  if (raw && typeof raw === 'object' && 'detail' in raw && 'detail-type' in raw) {
-    return (raw as { detail: unknown }).detail;
+  const input =
+    raw && typeof raw === 'object' && 'detail' in raw && 'detail-type' in raw
+      ? (raw as { detail: unknown }).detail
+      : raw;
+  if (input && typeof input === 'object' && 'options' in input && (input as { options: unknown }).options === null) {
+    const { options: _none, ...rest } = input as Record<string, unknown>;
+    return rest;
   }
-  return raw;
+  return input;
 }
 
 /** Parses or throws `Input.Invalid`. Never echoes values: a bad field may hold a secret pasted by mistake. */

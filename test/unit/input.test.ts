@@ -48,6 +48,12 @@ describe('firmware upgrade input', () => {
     expect(parseInput(firmwareUpgradeInputSchema, unwrapEvent(event)).appliance.name).toBe('sps-prod-1');
   });
 
+  it('treats options: null (a release event without options) as the defaults', () => {
+    expect(
+      parseInput(firmwareUpgradeInputSchema, unwrapEvent({ appliance, firmware, options: null })).options.dryRun,
+    ).toBe(false);
+  });
+
   it.each([
     ['missing sections', {}, ['appliance: required', 'firmware: required']],
     [
