@@ -12,6 +12,14 @@ import { NamedError } from './errors';
  */
 export const MAX_POLLS_PER_LOOP = 1000;
 
+const urlOrUndefined = (value: string): URL | undefined => {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+};
+
 export const applianceSchema = z.strictObject({
   name: z
     .string()
@@ -21,8 +29,9 @@ export const applianceSchema = z.strictObject({
     ),
   endpoint: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .refine((u) => !/\/api\/?$/.test(new URL(u).pathname), 'must be the base URL, without /api')
-    .refine((u) => !new URL(u).username && !new URL(u).password, 'must not contain credentials')
+    // Refinements run even after the URL check failed: parse defensively.
+    .refine((u) => !/\/api\/?$/.test(urlOrUndefined(u)?.pathname ?? ''), 'must be the base URL, without /api')
+    .refine((u) => !urlOrUndefined(u)?.username && !urlOrUndefined(u)?.password, 'must not contain credentials')
     .transform((u) => u.replace(/\/+$/, '')),
   credentialsSecretId: z.string().min(1).max(2048),
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
-import type { Deps } from '../../lambdas/shared/operation';
+import type { Deps, Operation } from '../../lambdas/shared/operation';
 
 export type WorkflowName = 'firmware-upgrade' | 'support-bundle';
 
@@ -80,6 +80,51 @@ function readPath(input: unknown, path: string): unknown {
     .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], input);
 }
 
+type StatePlan =
+  | { kind: 'wait'; seconds?: number; secondsPath?: string }
+  | { kind: 'events' }
+  | { kind: 'operation'; operation: Operation<unknown> }
+  | { kind: 'other' };
+
+/** The local form of a workflow (Wait states as local Tasks), validated once and reused. */
+const prepared = new Map<
+  WorkflowName,
+  { machine: StateMachine; plan: Map<string, StatePlan & { retries: boolean }> }
+>();
+
+function prepare(workflow: WorkflowName) {
+  let entry = prepared.get(workflow);
+  if (entry) return entry;
+  const { definition, operationByArn } = loadDefinition(workflow);
+  const states = definition.States as unknown as Record<string, StateDef>;
+  const plan = new Map<string, StatePlan & { retries: boolean }>();
+  for (const [name, state] of Object.entries(states)) {
+    const retries = Boolean(state.Retry);
+    if (state.Type === 'Wait') {
+      plan.set(name, {
+        kind: 'wait',
+        seconds: state.Seconds as number | undefined,
+        secondsPath: state.SecondsPath as string | undefined,
+        retries,
+      });
+      states[name] = { Type: 'Task', Resource: LOCAL_WAIT_ARN, ResultPath: null, Next: state.Next } as StateDef;
+    } else if (state.Type === 'Task' && state.Resource === PUT_EVENTS) {
+      plan.set(name, { kind: 'events', retries });
+    } else if (state.Type === 'Task') {
+      const operationName = operationByArn.get(state.Resource as string);
+      const operation = operationName ? OPERATIONS[operationName] : undefined;
+      if (!operation) throw new Error(`${workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);
+      plan.set(name, { kind: 'operation', operation, retries });
+    } else {
+      plan.set(name, { kind: 'other', retries });
+    }
+  }
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  entry = { machine, plan };
+  prepared.set(workflow, entry);
+  return entry;
+}
+
 /**
  * Runs a workflow's real ASL in-process (aws-local-stepfunctions) with the real handlers.
  * Wait states become local Tasks that call `wait` (the engine can only skip or sleep a fixed time,
@@ -87,48 +132,36 @@ function readPath(input: unknown, path: string): unknown {
  * Handler errors are reported as Lambda reports them: name as the error, the Lambda error JSON as cause.
  */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
-  const { definition, operationByArn } = loadDefinition(options.workflow);
-  const states = definition.States as unknown as Record<string, StateDef>;
+  const { machine, plan } = prepare(options.workflow);
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryIntervals: Record<string, number> = {};
-
-  for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Wait') {
-      const seconds = state.Seconds as number | undefined;
-      const secondsPath = state.SecondsPath as string | undefined;
-      states[name] = { Type: 'Task', Resource: LOCAL_WAIT_ARN, ResultPath: null, Next: state.Next } as StateDef;
+  for (const [name, step] of plan) {
+    if (step.retries) retryIntervals[name] = 0;
+    if (step.kind === 'wait') {
       taskHandlers[name] = async (input) => {
-        await options.wait(Number(seconds ?? readPath(input, secondsPath ?? '$')));
+        await options.wait(Number(step.seconds ?? readPath(input, step.secondsPath ?? '$')));
         return {};
       };
-      continue;
-    }
-    if (state.Retry) retryIntervals[name] = 0;
-    if (state.Type !== 'Task') continue;
-    if (state.Resource === PUT_EVENTS) {
+    } else if (step.kind === 'events') {
       taskHandlers[name] = async (input) => {
         for (const entry of (input as { Entries: LifecycleEvent[] }).Entries) options.onLifecycleEvent?.(entry);
         return { FailedEntryCount: 0, Entries: [{ EventId: `local-${Date.now()}` }] };
       };
-      continue;
+    } else if (step.kind === 'operation') {
+      taskHandlers[name] = async (input) => {
+        try {
+          return await step.operation.run(input, options.deps);
+        } catch (err) {
+          const e = err instanceof Error ? err : new Error(String(err));
+          const lambdaError = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+          lambdaError.name = e.name;
+          throw lambdaError;
+        }
+      };
     }
-    const operationName = operationByArn.get(state.Resource as string);
-    const op = operationName ? OPERATIONS[operationName] : undefined;
-    if (!op) throw new Error(`${options.workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);
-    taskHandlers[name] = async (input) => {
-      try {
-        return await op.run(input, options.deps);
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        const lambdaError = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
-        lambdaError.name = e.name;
-        throw lambdaError;
-      }
-    };
   }
 
   const executionName = options.executionName ?? `local-${Date.now().toString(36)}`;
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides: retryIntervals },
     context: {

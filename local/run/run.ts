@@ -121,6 +121,11 @@ export async function runCommand(
     throw new UsageError(`unknown workflow "${workflow}" (one of: ${WORKFLOWS.join(', ')})`);
   }
   const input = readJson(opts.input, 'input');
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new UsageError(
+      `input file ${opts.input} must hold a JSON object (the workflow input or an EventBridge event)`,
+    );
+  }
   let secrets: SecretStore;
   if (opts.secrets) {
     const map = readJson(opts.secrets, 'secrets');
