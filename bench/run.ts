@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveFigures } from './archive';
 import { coldStartFigures } from './coldstart';
+import { demoFigures, pollingFigures } from './polling';
 import type { Figure } from './figures';
 
 /**
@@ -9,6 +10,8 @@ import type { Figure } from './figures';
  * Human-readable table by default; with --json one JSON line per figure on stdout and nothing else.
  */
 const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
+  polling: pollingFigures,
+  demo: demoFigures,
   archive: archiveFigures,
   coldstart: (log) =>
     coldStartFigures(

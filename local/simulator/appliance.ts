@@ -200,7 +200,14 @@ export class Appliance {
       rebooting: this.isRebooting(now),
       sessions: this.sessions.size,
       slots: this.slots.map((s) => ({ ...s })),
-      fetchJobs: this.fetches.filter((f) => !f.removed).map((f) => ({ key: f.key, ...this.fetchView(f, now) })),
+      // finishesAt (simulated clock): when the download is done; benches measure detection lag with it.
+      fetchJobs: this.fetches
+        .filter((f) => !f.removed)
+        .map((f) => ({
+          key: f.key,
+          finishesAt: f.createdAt + QUEUED_MS + this.downloadMs() + VERIFY_MS,
+          ...this.fetchView(f, now),
+        })),
       bundles: this.visibleBundles(now).map((b) => ({ key: b.key, ...this.bundleView(b, now) })),
     };
   }
