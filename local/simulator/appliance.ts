@@ -185,6 +185,15 @@ export class Appliance {
     this.sessions.clear();
   }
 
+  /** What an administrator canceling every running download in the web interface does. */
+  cancelFetches(now: number): void {
+    this.settle(now);
+    for (const job of this.fetches) {
+      const status = this.fetchView(job, now).status;
+      if (status === 'queued' || status === 'in-progress') job.canceledAt = now;
+    }
+  }
+
   expectedBundle(key: string): { bytes: number; sha256: string; fileName: string } {
     return {
       bytes: this.opts.bundleBytes,

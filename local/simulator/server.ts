@@ -60,6 +60,8 @@ export interface SimulatedAppliance {
   state(): ReturnType<Appliance['state']>;
   expectedBundle(key: string): { bytes: number; sha256: string; fileName: string };
   expireSessions(): void;
+  /** Cancels every running download, as an administrator would in the web interface. */
+  cancelFetches(): void;
   injectFault(fault: Fault): void;
   /** Every session id issued so far (for secret scans). */
   issuedSessionIds(): string[];
@@ -248,6 +250,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state: () => appliance.state(clock.now()),
       expectedBundle: (key) => appliance.expectedBundle(key),
       expireSessions: () => appliance.expireSessions(),
+      cancelFetches: () => appliance.cancelFetches(clock.now()),
       injectFault: (fault) => appliance.injectFault(fault),
       issuedSessionIds: () => [...appliance.issuedSessionIds],
     });

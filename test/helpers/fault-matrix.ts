@@ -1,0 +1,351 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { SecretError } from '../../lambdas/shared/credentials';
+import type { WorkflowName } from '../../local/engine/engine';
+import type { ApplianceOptions } from '../../local/simulator';
+import { bundleInput, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
+
+/*
+ * The fault matrix: both workflows against every simulator scenario and injected fault. Each case
+ * states the end it must reach; `runCase` also reports what was asked of the appliance, what is
+ * left on it and in S3, so that the README's "Reliability" table is generated from real runs
+ * (`npm run fault-matrix`; test/fault-matrix.test.ts fails when the README drifts).
+ */
+
+const MiB = 1024 * 1024;
+
+export interface FaultCase {
+  workflow: WorkflowName;
+  fault: string;
+  appliance?: Partial<ApplianceOptions>;
+  options?: object;
+  /** Changes the world before the run (secrets, S3, faults, client timeouts). */
+  setup?(h: Harness): void | Promise<void>;
+  /** Acts on the appliance at every Wait of the run. */
+  onWait?(h: Harness): void;
+  expect: string;
+}
+
+const secretsDown = (h: Harness) => {
+  h.secrets.get = async () => {
+    throw new SecretError('Secrets.AccessDenied', 'Cannot read secret "sps/sps-sim-1": AccessDeniedException');
+  };
+};
+const wrongPassword = async (h: Harness) => {
+  await h.secrets.put(
+    'sps/sps-sim-1',
+    JSON.stringify({ username: 'admin', password: 'not-the-password', caCertificate: h.sim.caPem }),
+  );
+};
+const noCa = async (h: Harness) => {
+  const a = h.sim.appliance('sps-sim-1');
+  await h.secrets.put('sps/sps-sim-1', JSON.stringify({ username: a.username, password: a.password }));
+};
+const s3FailsMidUpload = (h: Harness) => {
+  h.s3!.client.middlewareStack.add(
+    (next) => async (args) => {
+      if ((args.input as { PartNumber?: number }).PartNumber === 2) {
+        throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failSecondPart' },
+  );
+};
+const hangOnce = (path: RegExp) => (h: Harness) => {
+  h.deps.client = { ...h.deps.client, timeouts: { headersMs: 300 } };
+  h.sim.appliance('sps-sim-1').injectFault({ method: 'GET', path, kind: 'hang', times: 1 });
+};
+
+export const CASES: FaultCase[] = [
+  { workflow: 'firmware-upgrade', fault: 'none (happy path)', expect: 'SUCCEEDED upgraded' },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'already on the expected version',
+    appliance: { scenario: 'already-current' },
+    expect: 'SUCCEEDED already-current',
+  },
+  { workflow: 'firmware-upgrade', fault: 'dry run', options: { dryRun: true }, expect: 'SUCCEEDED dry-run-passed' },
+  {
+    workflow: 'firmware-upgrade',
+    fault: '401 mid-poll (session expires)',
+    appliance: { scenario: 'session-expires' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: '5xx bursts',
+    appliance: { scenario: 'flaky-5xx' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'connection resets',
+    appliance: { scenario: 'connection-resets' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'a status poll times out',
+    setup: hangOnce(/^\/api\/firmware\/fetch\/./),
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'slow reboot (60 min, within 90)',
+    appliance: { scenario: 'slow-reboot' },
+    options: { timeouts: { rebootMinutes: 90 } },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'slow reboot beyond rebootMinutes',
+    appliance: { scenario: 'slow-reboot' },
+    expect: 'FAILED Sps.Timeout',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'reboot that never returns',
+    appliance: { rebootSeconds: Number.POSITIVE_INFINITY },
+    expect: 'FAILED Sps.Timeout',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'fetch failed',
+    appliance: { scenario: 'fetch-fails' },
+    expect: 'FAILED Sps.FetchFailed',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'fetch canceled by an admin',
+    onWait: (h) => h.sim.appliance('sps-sim-1').cancelFetches(),
+    expect: 'FAILED Sps.FetchFailed',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'download slower than fetchMinutes',
+    appliance: { fetchBytesPerSecond: 100_000 },
+    options: { timeouts: { fetchMinutes: 30 } },
+    expect: 'FAILED Sps.Timeout',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'precheck failed',
+    appliance: { scenario: 'precheck-fails' },
+    expect: 'FAILED Sps.PrecheckFailed',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'no empty slot',
+    appliance: { scenario: 'no-empty-slot' },
+    expect: 'FAILED Sps.NoEmptySlot',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'no empty slot, freeOldestSlot',
+    appliance: { scenario: 'no-empty-slot' },
+    options: { freeOldestSlot: true },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'Secrets Manager failure',
+    setup: secretsDown,
+    expect: 'FAILED Secrets.AccessDenied',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'wrong password',
+    setup: wrongPassword,
+    expect: 'FAILED Sps.AuthenticationFailed',
+  },
+  { workflow: 'firmware-upgrade', fault: 'untrusted certificate', setup: noCa, expect: 'FAILED Sps.TlsError' },
+  { workflow: 'support-bundle', fault: 'none (happy path)', expect: 'SUCCEEDED archived' },
+  {
+    workflow: 'support-bundle',
+    fault: '401 mid-poll (session expires)',
+    appliance: { scenario: 'session-expires' },
+    expect: 'SUCCEEDED archived',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: '5xx bursts',
+    appliance: { scenario: 'flaky-5xx' },
+    expect: 'SUCCEEDED archived',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'connection resets',
+    appliance: { scenario: 'connection-resets' },
+    expect: 'SUCCEEDED archived',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'bundle failed',
+    appliance: { scenario: 'bundle-fails' },
+    expect: 'FAILED Sps.BundleFailed',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'bundle slower than generateMinutes',
+    appliance: { bundleGenerateSeconds: 3600 },
+    options: { timeouts: { generateMinutes: 5 } },
+    expect: 'FAILED Sps.Timeout',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'busy bundle queue',
+    appliance: { scenario: 'busy-bundle-queue' },
+    expect: 'SUCCEEDED archived',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'truncated download',
+    appliance: { scenario: 'truncated-download', bundleBytes: 20 * MiB },
+    expect: 'SUCCEEDED archived',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'S3 failure mid-upload',
+    appliance: { bundleBytes: 20 * MiB },
+    setup: s3FailsMidUpload,
+    expect: 'FAILED S3.ArchiveFailed',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'Secrets Manager failure',
+    setup: secretsDown,
+    expect: 'FAILED Secrets.AccessDenied',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'wrong password',
+    setup: wrongPassword,
+    expect: 'FAILED Sps.AuthenticationFailed',
+  },
+  { workflow: 'support-bundle', fault: 'untrusted certificate', setup: noCa, expect: 'FAILED Sps.TlsError' },
+];
+
+export interface MatrixRow {
+  workflow: WorkflowName;
+  fault: string;
+  end: string;
+  /** Mutating calls the appliance received, in order (POST/DELETE), deduplicated. */
+  changes: string;
+  leftOnAppliance: string;
+  s3: string;
+  secrets: 'none leaked';
+}
+
+const short = (path: string) =>
+  path
+    .replace('/api/troubleshooting/support-bundle', 'bundle')
+    .replace('/api/firmware/', '')
+    .replace(/\/[0-9a-f-]{36}/, '')
+    .replace(/slots\/\d+/, 'slot');
+
+/** Runs one case and describes its outcome; throws (with the reason) when an invariant breaks. */
+export async function runCase(c: FaultCase): Promise<MatrixRow> {
+  const h = await startHarness([{ name: 'sps-sim-1', ...c.appliance }], { s3: c.workflow === 'support-bundle' });
+  try {
+    await c.setup?.(h);
+    const input =
+      c.workflow === 'firmware-upgrade'
+        ? firmwareInput(h, { options: c.options })
+        : bundleInput(h, { options: c.options });
+    const result = await h.run(c.workflow, input, c.onWait ? () => c.onWait!(h) : undefined);
+    if (leakedSecrets(h, result).length)
+      throw new Error(`${c.fault}: a secret leaked into the history, logs or output`);
+    const outcome = (result.output as { outcome?: string } | undefined)?.outcome ?? 'archived';
+    const end = result.status === 'SUCCEEDED' ? `SUCCEEDED ${outcome}` : `FAILED ${result.error}`;
+    const changes = [
+      ...new Set(
+        h.sim.journal
+          .entries()
+          .filter((e) => e.method === 'POST' || e.method === 'DELETE')
+          .map((e) => `${e.method} ${short(e.path)}`),
+      ),
+    ];
+    const state = h.sim.appliance('sps-sim-1').state();
+    const unfinishedFetches = state.fetchJobs.filter((j) => j.status === 'queued' || j.status === 'in-progress');
+    const ourBundles = state.bundles.filter((b) => h.sim.journal.entries().some((e) => e.path.includes(b.key)));
+    const left = [
+      ...state.fetchJobs.map((j) => `fetch ${j.status}`),
+      ...state.bundles.map((b) => `bundle ${b.status}${ourBundles.includes(b) ? '' : " (someone else's)"}`),
+    ];
+    const objects = h.s3 ? await h.s3.objects() : [];
+    const orphans = h.s3 ? h.s3.orphanUploads() : [];
+    // Invariants of every run, whatever the fault.
+    if (unfinishedFetches.length && result.status === 'FAILED')
+      throw new Error(`${c.fault}: a failed run left a fetch running`);
+    if (orphans.length) throw new Error(`${c.fault}: ${orphans.length} multipart upload(s) left open`);
+    if (result.status === 'FAILED' && objects.length) throw new Error(`${c.fault}: a failed run stored an object`);
+    if (
+      c.workflow === 'support-bundle' &&
+      result.status === 'FAILED' &&
+      result.error !== 'S3.ArchiveFailed' &&
+      ourBundles.some((b) => b.status === 'failed')
+    ) {
+      throw new Error(`${c.fault}: a failed bundle job was left on the appliance`);
+    }
+    return {
+      workflow: c.workflow,
+      fault: c.fault,
+      end,
+      changes: changes.join(', ') || 'none',
+      leftOnAppliance: left.join(', ') || 'nothing',
+      s3: c.workflow === 'support-bundle' ? `${objects.length} object(s), ${orphans.length} open upload(s)` : 'n/a',
+      secrets: 'none leaked',
+    };
+  } finally {
+    await h.close();
+  }
+}
+
+export const README = join(__dirname, '..', '..', 'README.md');
+const MARKER = /<!-- fault-matrix -->[\s\S]*?<!-- \/fault-matrix -->/;
+
+export function renderTable(rows: MatrixRow[]): string {
+  const header =
+    '| workflow | fault | end | changes on the appliance | left on the appliance | S3 | secrets |\n|---|---|---|---|---|---|---|';
+  const lines = rows.map(
+    (r) => `| ${r.workflow} | ${r.fault} | ${r.end} | ${r.changes} | ${r.leftOnAppliance} | ${r.s3} | ${r.secrets} |`,
+  );
+  return `<!-- fault-matrix -->\n\n${header}\n${lines.join('\n')}\n\n<!-- /fault-matrix -->`;
+}
+
+export function readmeWithTable(rows: MatrixRow[], text = readFileSync(README, 'utf8')): string {
+  if (!MARKER.test(text)) throw new Error('README.md has no <!-- fault-matrix --> block');
+  return text.replace(MARKER, renderTable(rows));
+}
+
+/** The cells of the README's table, whatever column alignment Prettier gave it. */
+export function readmeRows(text = readFileSync(README, 'utf8')): string[][] {
+  const block = MARKER.exec(text)?.[0] ?? '';
+  return block
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+    .slice(1)
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
+}
+
+export const rowCells = (r: MatrixRow) => [r.workflow, r.fault, r.end, r.changes, r.leftOnAppliance, r.s3, r.secrets];
+
+if (require.main === module) {
+  (async () => {
+    const rows: MatrixRow[] = [];
+    for (const c of CASES) rows.push(await runCase(c));
+    writeFileSync(README, readmeWithTable(rows));
+    execFileSync(join(__dirname, '..', '..', 'node_modules', '.bin', 'prettier'), ['--write', README]);
+    console.log(`README.md fault matrix regenerated (${rows.length} rows)`);
+  })().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
