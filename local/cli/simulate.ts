@@ -37,6 +37,11 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     })),
   });
   const secretsFile = writeSecretsFile(sim);
+  // Listen for the stop signals before saying we are ready: a script may stop us right away.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const lines = [
     `SPS simulator: scenario ${opts.scenario}, simulated time ×${opts.timeScale}`,
     ...sim.appliances.flatMap((a) => [
@@ -54,10 +59,7 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     `Stop with Ctrl-C.`,
   ];
   stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await sim.close();
   return 0;
 }

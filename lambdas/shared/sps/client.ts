@@ -1,7 +1,11 @@
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { backOff } from 'exponential-backoff';
-import { Agent, Headers, getSetCookies, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+// undici's entry point loads fetch, WebSocket, caches and mocks (about 500 KB bundled): take only
+// the connection pool and the request API (the same modules the entry point re-exports).
+import Agent from 'undici/lib/dispatcher/agent';
+import requestApi from 'undici/lib/api/api-request';
 import type { ZodType } from 'zod';
 import {
   SpsApiError,
@@ -133,6 +137,7 @@ const TLS_ADVICE: Record<SpsTlsError['reason'], string> = {
  */
 export class SpsClient {
   private readonly base: string;
+  private readonly basePath: string;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly sessions: SessionStore;
@@ -147,7 +152,8 @@ export class SpsClient {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new TypeError(`endpoint must be an http(s) URL, got ${url.protocol}`);
     }
-    this.base = url.origin + url.pathname.replace(/\/+$/, '');
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.base = url.origin;
     this.sessions = options.sessions ?? new MemorySessionStore();
     this.log = options.logger ?? silentLogger;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -188,18 +194,18 @@ export class SpsClient {
     }
     if (res.statusCode >= 300) throw await toApiError(res, 'GET', '/api/authentication');
     await res.body.dump();
-    const cookie = getSetCookies(toHeaders(res.headers)).find((c) => c.name === 'session_id');
-    if (!cookie?.value) {
+    const sessionId = sessionCookie(res.headers['set-cookie']);
+    if (!sessionId) {
       throw new SpsAuthenticationError(
         `SPS at ${this.base} accepted the login but set no session_id cookie (if this persists, compare the appliance's clock with UTC)`,
       );
     }
     // The cookie's expiry is ignored on purpose: appliance clocks drift. A stale session costs one 401.
-    this.sessionId = cookie.value;
+    this.sessionId = sessionId;
     this.sessionLoaded = true;
-    await this.sessions.save(cookie.value);
+    await this.sessions.save(sessionId);
     this.log.debug('sps login', { endpoint: this.base });
-    return cookie.value;
+    return sessionId;
   }
 
   private async currentSession(): Promise<string> {
@@ -242,7 +248,13 @@ export class SpsClient {
         const started = Date.now();
         let res: Dispatcher.ResponseData;
         try {
-          res = await request(this.base + x.path, { method: x.method, headers, body, dispatcher: this.dispatcher });
+          res = await requestApi.call(this.dispatcher, {
+            origin: this.base,
+            path: this.basePath + x.path,
+            method: x.method,
+            headers,
+            body,
+          });
         } catch (err) {
           throw transportError(err, x.method, path);
         }
@@ -445,12 +457,20 @@ function slotNumber(slotId: string): number | string {
   return /^\d+$/.test(slotId) ? Number(slotId) : slotId;
 }
 
-function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+/** The `session_id` value of the Set-Cookie headers; its attributes (expiry included) are ignored. */
+function sessionCookie(header: string | string[] | undefined): string | undefined {
+  for (const cookie of Array.isArray(header) ? header : header ? [header] : []) {
+    const pair = cookie.split(';', 1)[0]!;
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === 'session_id')
+      return (
+        pair
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1') || undefined
+      );
   }
-  return headers;
+  return undefined;
 }
 
 function errorName(err: unknown): string {
