@@ -130,6 +130,8 @@ export const archiveSupportBundle = operation(
       key: objectKey,
       contentType: 'application/zip',
       kmsKeyId: ctx.deps.archive.kmsKeyId,
+      onProgress: (done) =>
+        ctx.deps.progress?.({ label: 'support bundle download', done, total: download.contentLength }),
       metadata: {
         appliance: appliance.name,
         'firmware-version': firmwareVersion ?? 'unknown',

@@ -60,6 +60,8 @@ export interface ArchiveRequest {
   metadata: Record<string, string>;
   /** `aws:kms` with a key id, or S3-managed AES256 (the default). */
   kmsKeyId?: string;
+  /** Called with the bytes read so far, about every 8 MiB and at the end. */
+  onProgress?(bytes: number): void;
 }
 
 export interface ArchiveResult {
@@ -84,16 +86,19 @@ function encryption(kmsKeyId: string | undefined) {
 }
 
 /** Counts and hashes what flows through; fails at the end when less arrived than announced. */
-function hashingCounter(expectedBytes: number | undefined) {
+function hashingCounter(expectedBytes: number | undefined, onProgress?: (bytes: number) => void) {
   const hash = createHash('sha256');
   const state = { bytes: 0, sha256: '' };
+  let reported = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
       state.bytes += chunk.length;
+      if (onProgress && state.bytes - reported >= PART_SIZE) onProgress((reported = state.bytes));
       done(null, chunk);
     },
     flush(done) {
+      if (state.bytes !== reported) onProgress?.(state.bytes);
       if (expectedBytes !== undefined && state.bytes !== expectedBytes) {
         done(new ArchiveError(`download ended after ${state.bytes} of ${expectedBytes} bytes`));
         return;
@@ -114,7 +119,7 @@ function hashingCounter(expectedBytes: number | undefined) {
  * added to its metadata.
  */
 export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<ArchiveResult> {
-  const counter = hashingCounter(req.expectedBytes);
+  const counter = hashingCounter(req.expectedBytes, req.onProgress);
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
   const upload = new Upload({
     client: s3,

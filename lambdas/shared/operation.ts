@@ -17,6 +17,8 @@ export interface Deps {
   sessionSecretPrefix: string;
   /** Client tuning (tests shorten retries and timeouts). */
   client?: Pick<SpsClientOptions, 'retry' | 'timeouts'>;
+  /** Progress of long transfers within one invocation (the local CLI draws a bar; unset on AWS). */
+  progress?(report: { label: string; done: number; total?: number }): void;
   /** Where support bundles go: the S3 client (AWS or an S3-compatible endpoint) and defaults. */
   archive?: { s3: S3Client; defaultBucket?: string; kmsKeyId?: string };
 }

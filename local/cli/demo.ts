@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export async function demoCommand(io: { stdout: Output; stderr: Output }): Promise<number> {
   const started = Date.now();
-  const sim = await startSimulator({ appliances: [{ name: 'sps-demo-1' }] });
+  const sim = await startSimulator({ appliances: [{ name: 'sps-demo-1', bundleBytes: 64 * 1024 * 1024 }] });
   const storage = await archiveStorage(undefined, io.stderr);
   try {
     const appliance = sim.appliances[0]!;

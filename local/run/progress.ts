@@ -75,26 +75,37 @@ export class ProgressReporter {
     if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') this.stopBar();
   };
 
+  /** Progress reported by a handler while it runs (the support-bundle download). */
+  onTransfer = (report: { label: string; done: number; total?: number }): void => {
+    this.transfer({
+      label: report.label,
+      done: report.done,
+      total: report.total ?? report.done,
+      observedAt: Date.now(),
+    });
+  };
+
   private transfer(t: Transfer): void {
-    const prev = this.previous;
+    const prev = this.previous?.label === t.label ? this.previous : undefined;
     const rate =
       prev && t.observedAt > prev.observedAt ? (t.done - prev.done) / ((t.observedAt - prev.observedAt) / 1000) : 0;
     const eta = rate > 0 ? duration((t.total - t.done) / rate) : '?';
+    const rateText = rate > 0 ? `${mib(rate)} MiB/s` : '…';
     this.previous = t;
     const percent = Math.floor((t.done / t.total) * 100);
     if (this.out.isTTY) {
       if (!this.bar) {
         this.bar = new SingleBar({
-          format: `  ${t.label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | ETA {etaText}`,
+          format: `  ${t.label} [{bar}] {percentage}% | {doneMiB}/{totalMiB} MiB | {rateText} | ETA {etaText}`,
           stream: this.out as NodeJS.WriteStream,
           hideCursor: true,
         });
-        this.bar.start(t.total, 0, { doneMiB: '0', totalMiB: mib(t.total), etaText: '?' });
+        this.bar.start(t.total, 0, { doneMiB: '0', totalMiB: mib(t.total), etaText: '?', rateText: '…' });
       }
-      this.bar.update(t.done, { doneMiB: mib(t.done), totalMiB: mib(t.total), etaText: eta });
+      this.bar.update(t.done, { doneMiB: mib(t.done), totalMiB: mib(t.total), etaText: eta, rateText });
       if (t.done >= t.total) this.stopBar();
     } else {
-      this.line(`  ${t.label}: ${percent}% (${mib(t.done)}/${mib(t.total)} MiB), ETA ${eta}`);
+      this.line(`  ${t.label}: ${percent}% (${mib(t.done)}/${mib(t.total)} MiB, ${rateText}), ETA ${eta}`);
     }
   }
 

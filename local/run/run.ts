@@ -47,6 +47,7 @@ export async function execute(options: ExecuteOptions): Promise<RunResult> {
     archive: options.archive,
   };
   const reporter = new ProgressReporter(options.stderr);
+  deps.progress = reporter.onTransfer;
   return runWorkflow({
     workflow: options.workflow,
     input: options.input,
