@@ -117,6 +117,18 @@ const envelope = (type: string, message: string, details: unknown, href: string)
   meta: { href, parent: href.replace(/\/[^/]*$/, '') || '/api' },
 });
 
+/** `IncompleteRequestBodyError` naming the missing body fields (vendor sample). */
+const incomplete = (missing: string[], path: string): SimAction => ({
+  kind: 'json',
+  status: 400,
+  body: envelope(
+    'IncompleteRequestBodyError',
+    'Some paths were missing from the request body',
+    { missing_paths: missing },
+    path,
+  ),
+});
+
 export class Appliance {
   readonly name: string;
   readonly username: string;
@@ -665,16 +677,7 @@ export class Appliance {
         ...(typeof sha === 'string' ? [] : ['checksum.sha256']),
       ];
       if (missing.length) {
-        return {
-          kind: 'json',
-          status: 400,
-          body: envelope(
-            'IncompleteRequestBodyError',
-            'Some paths were missing from the request body',
-            { missing_paths: missing },
-            path,
-          ),
-        };
+        return incomplete(missing, path);
       }
       if (!/^[0-9a-fA-F]{64}$/.test(sha as string)) {
         return {
@@ -747,16 +750,7 @@ export class Appliance {
         ...(upgrade && typeof body?.message !== 'string' ? ['message'] : []),
       ];
       if (missing.length) {
-        return {
-          kind: 'json',
-          status: 400,
-          body: envelope(
-            'IncompleteRequestBodyError',
-            'Some paths were missing from the request body',
-            { missing_paths: missing },
-            path,
-          ),
-        };
+        return incomplete(missing, path);
       }
       const slot = this.slots.find((s) => s.key === String(slotId));
       if (!slot || slot.version === undefined)

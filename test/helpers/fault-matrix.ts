@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { SecretError } from '../../lambdas/shared/credentials';
 import type { WorkflowName } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
-import { bundleInput, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
+import { bundleInput, failSecondPart, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
 
 /*
  * The fault matrix: both workflows against every simulator scenario and injected fault. Each case
@@ -41,17 +41,6 @@ const wrongPassword = async (h: Harness) => {
 const noCa = async (h: Harness) => {
   const a = h.sim.appliance('sps-sim-1');
   await h.secrets.put('sps/sps-sim-1', JSON.stringify({ username: a.username, password: a.password }));
-};
-const s3FailsMidUpload = (h: Harness) => {
-  h.s3!.client.middlewareStack.add(
-    (next) => async (args) => {
-      if ((args.input as { PartNumber?: number }).PartNumber === 2) {
-        throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'failSecondPart' },
-  );
 };
 const hangOnce = (path: RegExp) => (h: Harness) => {
   h.deps.client = { ...h.deps.client, timeouts: { headersMs: 300 } };
@@ -209,7 +198,7 @@ export const CASES: FaultCase[] = [
     workflow: 'support-bundle',
     fault: 'S3 failure mid-upload',
     appliance: { bundleBytes: 20 * MiB },
-    setup: s3FailsMidUpload,
+    setup: failSecondPart,
     expect: 'FAILED S3.ArchiveFailed',
   },
   {

@@ -131,6 +131,19 @@ export function expectNoSecrets(h: Harness, result: RunResult): void {
   expect(leakedSecrets(h, result)).toEqual([]);
 }
 
+/** Makes the archive's S3 client fail on the second multipart part, as an S3 outage mid-upload would. */
+export function failSecondPart(h: Harness): void {
+  h.s3!.client.middlewareStack.add(
+    (next) => async (args) => {
+      if ((args.input as { PartNumber?: number }).PartNumber === 2) {
+        throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failSecondPart' },
+  );
+}
+
 export function bundleInput(h: Harness, extra: { archive?: object; options?: object; name?: string } = {}) {
   return {
     appliance: h.ref(extra.name),

@@ -85,6 +85,14 @@ describe('archiveToS3', () => {
     expect(s3).not.toHaveReceivedCommand(AbortMultipartUploadCommand);
   });
 
+  it('reports progress about every part and at the end', async () => {
+    const size = 20 * MiB + 123;
+    s3.on(HeadObjectCommand).resolves({ ContentLength: size });
+    const seen: number[] = [];
+    await archiveToS3(new S3Client({}), request(size, { onProgress: (bytes) => seen.push(bytes) }));
+    expect(seen).toEqual([8 * MiB, 16 * MiB, size]);
+  });
+
   it('uses KMS when a key is given and a single PutObject for a small bundle', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 1000 });
     await archiveToS3(new S3Client({}), request(1000, { kmsKeyId: 'key-1' }));

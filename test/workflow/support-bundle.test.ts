@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
-import { BUCKET, bundleInput, expectNoSecrets, startHarness, type Harness } from '../helpers/workflow';
+import { BUCKET, bundleInput, expectNoSecrets, failSecondPart, startHarness, type Harness } from '../helpers/workflow';
 
 /*
  * The real support-bundle ASL in the local engine, the real handlers, the simulator over HTTPS and
@@ -134,14 +134,7 @@ describe('support bundle archival', () => {
 
   it('aborts on an S3 failure mid-upload: nothing stored and the bundle NOT deleted', async () => {
     h = await startHarness([{ name: 'sps-sim-1', bundleBytes: 20 * MiB }], { s3: true });
-    h.s3!.client.middlewareStack.add(
-      (next) => async (args) => {
-        if ((args.input as { PartNumber?: number }).PartNumber === 2)
-          throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
-        return next(args);
-      },
-      { step: 'initialize', name: 'failSecondPart' },
-    );
+    failSecondPart(h);
     const result = await h.run('support-bundle', bundleInput(h));
     expectNoSecrets(h, result);
     expectFailure(result, 'S3.ArchiveFailed', /InternalError/);
