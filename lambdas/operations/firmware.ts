@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
+import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
 import type { FirmwareSlot } from '../shared/sps/schemas';
 
@@ -10,9 +11,9 @@ import type { FirmwareSlot } from '../shared/sps/schemas';
  * for logs, the execution id); results are small and secret-free.
  */
 
-const base = { appliance: applianceSchema, executionId: z.string().optional() };
-const pollingSchema = z.object({ minSeconds: z.number().int().positive(), maxSeconds: z.number().int().positive() });
-const slotId = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative().transform(String)]);
+const base = { appliance: applianceSchema, executionId: z.optional(z.string()) };
+const pollingSchema = z.object({ minSeconds: positiveInt(), maxSeconds: positiveInt() });
+const slotId = z.union([z.string().check(z.regex(/^\d+$/)), map(z.int().check(z.nonnegative()), String)]);
 
 /** Errors the reboot watch expects while the appliance is down or still booting. */
 const REBOOT_NOISE = new Set([
@@ -28,7 +29,7 @@ const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 /** `GET /api/authentication` (always a fresh login: proves the credentials now) and `GET /api/info`. */
 export const authenticate = operation(
   'authenticate',
-  z.object({ ...base, expectedVersion: z.string().nullable().optional() }),
+  z.object({ ...base, expectedVersion: z.nullish(z.string()) }),
   async ({ appliance, expectedVersion }, ctx) => {
     const sps = await ctx.sps(appliance);
     await sps.login();
@@ -51,10 +52,10 @@ export const getInfo = operation(
   'get-info',
   z.object({
     ...base,
-    expectedVersion: z.string().nullable().optional(),
-    deadline: z.number().optional(),
-    polling: pollingSchema.optional(),
-    previous: z.object({ wentDown: z.boolean(), nextPollSeconds: z.number() }).partial().optional(),
+    expectedVersion: z.nullish(z.string()),
+    deadline: z.optional(z.number()),
+    polling: z.optional(pollingSchema),
+    previous: z.optional(z.partial(z.object({ wentDown: z.boolean(), nextPollSeconds: z.number() }))),
   }),
   async ({ appliance, expectedVersion, deadline, polling, previous }, ctx) => {
     const sps = await ctx.sps(appliance);
@@ -150,8 +151,8 @@ export const startFirmwareFetch = operation(
   z.object({
     ...base,
     firmware: z.object({ url: z.string(), sha256: z.string() }),
-    freeOldestSlot: z.boolean().default(false),
-    fetchMinutes: z.number().positive(),
+    freeOldestSlot: z._default(z.boolean(), false),
+    fetchMinutes: positive(),
   }),
   async ({ appliance, firmware, freeOldestSlot, fetchMinutes }, ctx) => {
     const sps = await ctx.sps(appliance);
@@ -203,13 +204,12 @@ export const getFirmwareFetchStatus = operation(
   'get-firmware-fetch-status',
   z.object({
     ...base,
-    key: z.string().min(1),
+    key: nonEmpty(),
     deadline: z.number(),
     polling: pollingSchema,
-    previous: z
-      .object({ bytesDownloaded: z.number(), bytesTotal: z.number(), observedAt: z.number() })
-      .partial()
-      .optional(),
+    previous: z.optional(
+      z.partial(z.object({ bytesDownloaded: z.number(), bytesTotal: z.number(), observedAt: z.number() })),
+    ),
   }),
   async ({ appliance, key, deadline, polling, previous }, ctx) => {
     const job = await (await ctx.sps(appliance)).getFirmwareFetch(key);
@@ -254,7 +254,7 @@ export const getFirmwareFetchStatus = operation(
 /** Cancels the fetch if it is still queued or running; a finished or missing one is left alone. */
 export const cancelFirmwareFetch = operation(
   'cancel-firmware-fetch',
-  z.object({ ...base, key: z.string().min(1) }),
+  z.object({ ...base, key: nonEmpty() }),
   async ({ appliance, key }, ctx) => {
     const sps = await ctx.sps(appliance);
     try {
@@ -276,7 +276,7 @@ export const cancelFirmwareFetch = operation(
  */
 export const testFirmware = operation(
   'test-firmware',
-  z.object({ ...base, slotId, expectedVersion: z.string().nullable().optional() }),
+  z.object({ ...base, slotId, expectedVersion: z.nullish(z.string()) }),
   async ({ appliance, slotId, expectedVersion }, ctx) => {
     const sps = await ctx.sps(appliance);
     const slot = await sps.getFirmwareSlot(slotId);
@@ -297,7 +297,7 @@ export const testFirmware = operation(
 /** `POST /api/firmware/upgrade`; the appliance reboots into the slot. Returns the reboot deadline. */
 export const upgradeFirmware = operation(
   'upgrade-firmware',
-  z.object({ ...base, slotId, message: z.string().min(1), rebootMinutes: z.number().positive() }),
+  z.object({ ...base, slotId, message: nonEmpty(), rebootMinutes: positive() }),
   async ({ appliance, slotId, message, rebootMinutes }, ctx) => {
     const result = await (await ctx.sps(appliance)).upgradeFirmware(slotId, message);
     const deadline = ctx.now() + rebootMinutes * 60_000;

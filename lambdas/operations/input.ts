@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { firmwareUpgradeInputSchema, parseInput, supportBundleInputSchema, unwrapEvent } from '../shared/input';
 import { operation } from '../shared/operation';
 

@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { archiveToS3 } from '../shared/archive';
 import { NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
+import { nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds } from '../shared/polling';
 import type { SupportBundle } from '../shared/sps/schemas';
 
@@ -11,8 +12,8 @@ import type { SupportBundle } from '../shared/sps/schemas';
  * data: it streams the download into S3 and never holds the bundle in memory or on disk.
  */
 
-const base = { appliance: applianceSchema, executionId: z.string().optional() };
-const pollingSchema = z.object({ minSeconds: z.number().int().positive(), maxSeconds: z.number().int().positive() });
+const base = { appliance: applianceSchema, executionId: z.optional(z.string()) };
+const pollingSchema = z.object({ minSeconds: positiveInt(), maxSeconds: positiveInt() });
 
 /**
  * Lists the jobs, POSTs a new one and returns the key that was not there before: another job may
@@ -20,7 +21,7 @@ const pollingSchema = z.object({ minSeconds: z.number().int().positive(), maxSec
  */
 export const createSupportBundle = operation(
   'create-support-bundle',
-  z.object({ ...base, generateMinutes: z.number().positive() }),
+  z.object({ ...base, generateMinutes: positive() }),
   async ({ appliance, generateMinutes }, ctx) => {
     const sps = await ctx.sps(appliance);
     const before = new Set((await sps.listSupportBundles()).map((b) => b.key));
@@ -50,10 +51,10 @@ export const getSupportBundleStatus = operation(
   'get-support-bundle-status',
   z.object({
     ...base,
-    key: z.string().min(1),
+    key: nonEmpty(),
     deadline: z.number(),
     polling: pollingSchema,
-    previous: z.object({ nextPollSeconds: z.number() }).partial().optional(),
+    previous: z.optional(z.partial(z.object({ nextPollSeconds: z.number() }))),
   }),
   async ({ appliance, key, deadline, polling, previous }, ctx) => {
     let bundle: SupportBundle;
@@ -105,11 +106,11 @@ export const archiveSupportBundle = operation(
   'archive-support-bundle',
   z.object({
     ...base,
-    key: z.string().min(1),
-    fileName: z.string().min(1).nullable(),
-    bucket: z.string().min(3).nullable().optional(),
+    key: nonEmpty(),
+    fileName: z.nullable(nonEmpty()),
+    bucket: z.nullish(z.string().check(z.minLength(3))),
     prefix: z.string(),
-    firmwareVersion: z.string().nullable().optional(),
+    firmwareVersion: z.nullish(z.string()),
   }),
   async ({ appliance, key, fileName, bucket, prefix, firmwareVersion, executionId }, ctx) => {
     const target = bucket ?? ctx.deps.archive?.defaultBucket;
@@ -146,7 +147,7 @@ export const archiveSupportBundle = operation(
 /** Removes the bundle (or cancels its generation); one that is already gone is fine. */
 export const deleteSupportBundle = operation(
   'delete-support-bundle',
-  z.object({ ...base, key: z.string().min(1) }),
+  z.object({ ...base, key: nonEmpty() }),
   async ({ appliance, key }, ctx) => {
     try {
       await (await ctx.sps(appliance)).deleteSupportBundle(key);

@@ -1,15 +1,16 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { nonEmpty } from './zod';
 import { NamedError } from './errors';
 import type { SecretStore } from './ports';
 import type { SessionStore } from './sps/session';
 
 /** The credentials secret (DESIGN.md): only username and password are required. */
 export const credentialsSchema = z.looseObject({
-  username: z.string().min(1),
-  password: z.string().min(1),
-  caCertificate: z.string().includes('-----BEGIN CERTIFICATE-----').optional(),
-  loginMethod: z.string().min(1).optional(),
-  insecureSkipTlsVerify: z.boolean().optional(),
+  username: nonEmpty(),
+  password: nonEmpty(),
+  caCertificate: z.optional(z.string().check(z.includes('-----BEGIN CERTIFICATE-----'))),
+  loginMethod: z.optional(nonEmpty()),
+  insecureSkipTlsVerify: z.optional(z.boolean()),
 });
 export type Credentials = z.output<typeof credentialsSchema>;
 

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { NamedError } from './errors';
+import { map } from './zod';
 
 /*
  * The public inputs (DESIGN.md, "Public contracts"), validated before the first request to an
@@ -20,83 +21,103 @@ const urlOrUndefined = (value: string): URL | undefined => {
   }
 };
 
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const intIn = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
+
 export const applianceSchema = z.strictObject({
   name: z
     .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
-      'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    .check(
+      z.regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+        'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      ),
     ),
-  endpoint: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    // Refinements run even after the URL check failed: parse defensively.
-    .refine((u) => !/\/api\/?$/.test(urlOrUndefined(u)?.pathname ?? ''), 'must be the base URL, without /api')
-    .refine((u) => !urlOrUndefined(u)?.username && !urlOrUndefined(u)?.password, 'must not contain credentials')
-    .transform((u) => u.replace(/\/+$/, '')),
-  credentialsSecretId: z.string().min(1).max(2048),
+  endpoint: map(
+    httpUrl().check(
+      // Refinements run even after the URL check failed: parse defensively.
+      z.refine((u) => !/\/api\/?$/.test(urlOrUndefined(u)?.pathname ?? ''), 'must be the base URL, without /api'),
+      z.refine((u) => !urlOrUndefined(u)?.username && !urlOrUndefined(u)?.password, 'must not contain credentials'),
+    ),
+    (u) => u.replace(/\/+$/, ''),
+  ),
+  credentialsSecretId: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
 export type ApplianceRef = z.output<typeof applianceSchema>;
 
+const DEFAULT_POLLING = { minSeconds: 10, maxSeconds: 300 };
 const pollingSchema = z
   .strictObject({
-    minSeconds: z.number().int().min(5).max(3600).default(10),
-    maxSeconds: z.number().int().min(5).max(3600).default(300),
+    minSeconds: z._default(intIn(5, 3600), DEFAULT_POLLING.minSeconds),
+    maxSeconds: z._default(intIn(5, 3600), DEFAULT_POLLING.maxSeconds),
   })
-  .refine((p) => p.maxSeconds >= p.minSeconds, { message: 'maxSeconds must be >= minSeconds', path: ['maxSeconds'] });
+  .check(
+    z.refine((p) => p.maxSeconds >= p.minSeconds, {
+      message: 'maxSeconds must be >= minSeconds',
+      path: ['maxSeconds'],
+    }),
+  );
 export type Polling = z.output<typeof pollingSchema>;
 
 const pollsWithin = (minutes: number, polling: Polling) => Math.ceil((minutes * 60) / polling.minSeconds);
 
-export const firmwareUpgradeInputSchema = z
-  .strictObject({
-    appliance: applianceSchema,
-    firmware: z.strictObject({
-      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-      sha256: z
-        .string()
-        .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
-        .transform((s) => s.toLowerCase()),
-      expectedVersion: z
-        .union([z.string().trim().min(1).max(64), z.number().transform(String)])
-        .optional()
-        .transform((v) => v ?? null),
-    }),
-    options: z
-      .strictObject({
-        dryRun: z.boolean().default(false),
-        upgradeMessage: z.string().trim().min(1).max(1000).optional(),
-        freeOldestSlot: z.boolean().default(false),
-        polling: pollingSchema.default({ minSeconds: 10, maxSeconds: 300 }),
-        timeouts: z
-          .strictObject({
-            fetchMinutes: z.number().int().min(1).max(1440).default(120),
-            rebootMinutes: z.number().int().min(1).max(240).default(45),
-          })
-          .default({ fetchMinutes: 120, rebootMinutes: 45 }),
-      })
-      .default({
-        dryRun: false,
-        freeOldestSlot: false,
-        polling: { minSeconds: 10, maxSeconds: 300 },
-        timeouts: { fetchMinutes: 120, rebootMinutes: 45 },
+const DEFAULT_FIRMWARE_OPTIONS = {
+  dryRun: false,
+  freeOldestSlot: false,
+  polling: DEFAULT_POLLING,
+  timeouts: { fetchMinutes: 120, rebootMinutes: 45 },
+};
+
+export const firmwareUpgradeInputSchema = map(
+  z
+    .strictObject({
+      appliance: applianceSchema,
+      firmware: z.strictObject({
+        url: httpUrl(),
+        sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
+          s.toLowerCase(),
+        ),
+        expectedVersion: map(
+          z.optional(z.union([z.string().check(z.trim(), z.minLength(1), z.maxLength(64)), map(z.number(), String)])),
+          (v) => v ?? null,
+        ),
       }),
-  })
-  .superRefine((input, ctx) => {
-    const { polling, timeouts } = input.options;
-    for (const [field, minutes] of [
-      ['fetchMinutes', timeouts.fetchMinutes],
-      ['rebootMinutes', timeouts.rebootMinutes],
-    ] as const) {
-      if (pollsWithin(minutes, polling) > MAX_POLLS_PER_LOOP) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['options', 'timeouts', field],
-          message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}: raise minSeconds or lower the timeout`,
-        });
-      }
-    }
-  })
-  .transform((input) => ({
+      options: z._default(
+        z.strictObject({
+          dryRun: z._default(z.boolean(), false),
+          upgradeMessage: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
+          freeOldestSlot: z._default(z.boolean(), false),
+          polling: z._default(pollingSchema, DEFAULT_POLLING),
+          timeouts: z._default(
+            z.strictObject({
+              fetchMinutes: z._default(intIn(1, 1440), 120),
+              rebootMinutes: z._default(intIn(1, 240), 45),
+            }),
+            DEFAULT_FIRMWARE_OPTIONS.timeouts,
+          ),
+        }),
+        DEFAULT_FIRMWARE_OPTIONS,
+      ),
+    })
+    .check(
+      z.superRefine((input, ctx) => {
+        const { polling, timeouts } = input.options;
+        for (const [field, minutes] of [
+          ['fetchMinutes', timeouts.fetchMinutes],
+          ['rebootMinutes', timeouts.rebootMinutes],
+        ] as const) {
+          if (pollsWithin(minutes, polling) > MAX_POLLS_PER_LOOP) {
+            ctx.addIssue({
+              code: 'custom',
+              input,
+              path: ['options', 'timeouts', field],
+              message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}: raise minSeconds or lower the timeout`,
+            });
+          }
+        }
+      }),
+    ),
+  (input) => ({
     ...input,
     options: {
       ...input.options,
@@ -104,51 +125,64 @@ export const firmwareUpgradeInputSchema = z
         input.options.upgradeMessage ??
         `Upgrade to ${input.firmware.expectedVersion ?? 'new firmware'} by sps-workflows`,
     },
-  }));
+  }),
+);
 export type FirmwareUpgradeInput = z.output<typeof firmwareUpgradeInputSchema>;
 
-export const supportBundleInputSchema = z
-  .strictObject({
-    appliance: applianceSchema,
-    archive: z
-      .strictObject({
-        bucket: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
-          .optional(),
-        prefix: z
-          .string()
-          .max(512)
-          .regex(/^(|[^/].*\/)$/, 'must be empty or end with "/" (and not start with "/")')
-          .default('support-bundles/'),
-      })
-      .default({ prefix: 'support-bundles/' }),
-    options: z
-      .strictObject({
-        deleteAfterArchive: z.boolean().default(true),
-        polling: pollingSchema.default({ minSeconds: 10, maxSeconds: 300 }),
-        timeouts: z
-          .strictObject({ generateMinutes: z.number().int().min(1).max(1440).default(30) })
-          .default({ generateMinutes: 30 }),
-      })
-      .default({
-        deleteAfterArchive: true,
-        polling: { minSeconds: 10, maxSeconds: 300 },
-        timeouts: { generateMinutes: 30 },
+const DEFAULT_BUNDLE_OPTIONS = {
+  deleteAfterArchive: true,
+  polling: DEFAULT_POLLING,
+  timeouts: { generateMinutes: 30 },
+};
+
+export const supportBundleInputSchema = map(
+  z
+    .strictObject({
+      appliance: applianceSchema,
+      archive: z._default(
+        z.strictObject({
+          bucket: z.optional(
+            z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')),
+          ),
+          prefix: z._default(
+            z
+              .string()
+              .check(
+                z.maxLength(512),
+                z.regex(/^(|[^/].*\/)$/, 'must be empty or end with "/" (and not start with "/")'),
+              ),
+            'support-bundles/',
+          ),
+        }),
+        { prefix: 'support-bundles/' },
+      ),
+      options: z._default(
+        z.strictObject({
+          deleteAfterArchive: z._default(z.boolean(), true),
+          polling: z._default(pollingSchema, DEFAULT_POLLING),
+          timeouts: z._default(z.strictObject({ generateMinutes: z._default(intIn(1, 1440), 30) }), {
+            generateMinutes: 30,
+          }),
+        }),
+        DEFAULT_BUNDLE_OPTIONS,
+      ),
+    })
+    .check(
+      z.superRefine((input, ctx) => {
+        const { polling, timeouts } = input.options;
+        if (pollsWithin(timeouts.generateMinutes, polling) > MAX_POLLS_PER_LOOP) {
+          ctx.addIssue({
+            code: 'custom',
+            input,
+            path: ['options', 'timeouts', 'generateMinutes'],
+            message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}`,
+          });
+        }
       }),
-  })
-  .superRefine((input, ctx) => {
-    const { polling, timeouts } = input.options;
-    if (pollsWithin(timeouts.generateMinutes, polling) > MAX_POLLS_PER_LOOP) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['options', 'timeouts', 'generateMinutes'],
-        message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}`,
-      });
-    }
-  })
+    ),
   // The state machine reads `archive.bucket` by path: null means the deployment's default bucket.
-  .transform((input) => ({ ...input, archive: { ...input.archive, bucket: input.archive.bucket ?? null } }));
+  (input) => ({ ...input, archive: { ...input.archive, bucket: input.archive.bucket ?? null } }),
+);
 export type SupportBundleInput = z.output<typeof supportBundleInputSchema>;
 
 /** Bad input: the message lists every bad field as `path: problem`. */
@@ -175,7 +209,7 @@ export function unwrapEvent(raw: unknown): unknown {
 }
 
 /** Parses or throws `Input.Invalid`. Never echoes values: a bad field may hold a secret pasted by mistake. */
-export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+export function parseInput<S extends z.ZodMiniType>(schema: S, raw: unknown): z.output<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   throw new InputInvalidError(

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { readCredentials, SecretSessionStore, sessionSecretId } from './credentials';
 import { NamedError } from './errors';
 import type { ApplianceRef } from './input';
@@ -80,7 +80,7 @@ function forgetClient(deps: Deps, appliance: ApplianceRef): void {
  * Defines one SPS operation: validate the event, run one domain function, return a small result.
  * The same object serves the Lambda entry (with AWS adapters) and the local engine.
  */
-export function operation<S extends z.ZodType, R>(
+export function operation<S extends z.ZodMiniType, R>(
   name: string,
   schema: S,
   fn: (event: z.output<S>, ctx: OperationContext) => Promise<R>,

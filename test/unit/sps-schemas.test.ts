@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 import {
   errorEnvelopeSchema,
   firmwareEndpointsSchema,
@@ -15,7 +15,7 @@ import {
 import { fixture, fixtureNames } from '../helpers/fixtures';
 
 /** Every vendor sample and the schema that reads it. */
-const SCHEMA_OF: Record<string, ZodType> = {
+const SCHEMA_OF: Record<string, ZodMiniType> = {
   'info-anonymous.json': infoSchema,
   'info-authenticated.json': infoSchema,
   'firmware.json': firmwareEndpointsSchema,

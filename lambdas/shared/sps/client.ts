@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 // the connection pool and the request API (the same modules the entry point re-exports).
 import Agent from 'undici/lib/dispatcher/agent';
 import requestApi from 'undici/lib/api/api-request';
-import type { ZodType } from 'zod';
+import type * as z from 'zod/mini';
 import {
   SpsApiError,
   SpsAuthenticationError,
@@ -294,7 +294,7 @@ export class SpsClient {
     return this.send(x, { cookie: `session_id=${renewed}` });
   }
 
-  private async json<T>(x: Exchange, schema: ZodType<T>): Promise<T> {
+  private async json<T>(x: Exchange, schema: z.ZodMiniType<T>): Promise<T> {
     const res = await this.authed(x);
     if (res.statusCode >= 300) throw await toApiError(res, x.method, x.path);
     const text = await res.body.text();
