@@ -23,6 +23,8 @@ export function bundle(
     write: true,
     logLevel: 'silent',
     metafile: true,
+    // As infra/constructs/sps-function.ts bundles them: the runtime's SDK clients stay external.
+    external: ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager'],
     ...extra,
   });
   const bytes = Object.values(result.metafile!.outputs)[0]!.bytes;

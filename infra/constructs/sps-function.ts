@@ -7,6 +7,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { handlerEntry, ROOT, type FunctionSpec } from '../functions';
 
+/** AWS SDK clients every Node.js Lambda runtime provides; everything else is bundled. */
+export const RUNTIME_SDK_CLIENTS = ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager'] as const;
+
 export interface SpsFunctionProps {
   spec: FunctionSpec;
   environment: Record<string, string>;
@@ -68,8 +71,9 @@ export class SpsFunction extends Construct {
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: true,
-        // Pin the SDK version we test with rather than the runtime's.
-        bundleAwsSDK: true,
+        // The two SDK clients come from the Lambda runtime (they are always there): bundling them
+        // would triple every bundle. The rest (lib-storage included) is bundled at the tested version.
+        externalModules: [...RUNTIME_SDK_CLIENTS],
         // package.json's `version` is the only field the code reads (User-Agent).
         loader: { '.json': 'json' },
       },

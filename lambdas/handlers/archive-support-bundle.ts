@@ -1,4 +1,4 @@
-import { archiveSupportBundle } from '../operations/support-bundle';
+import { archiveSupportBundle } from '../operations/archive';
 import { lambdaHandler } from '../shared/aws';
 
 export const handler = lambdaHandler(archiveSupportBundle);

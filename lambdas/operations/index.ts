@@ -1,5 +1,6 @@
 import type { Operation } from '../shared/operation';
 import * as firmware from './firmware';
+import { archiveSupportBundle } from './archive';
 import { validateInput } from './input';
 import * as supportBundle from './support-bundle';
 
@@ -18,7 +19,7 @@ export const OPERATIONS: Record<string, Operation<unknown>> = Object.fromEntries
     firmware.upgradeFirmware,
     supportBundle.createSupportBundle,
     supportBundle.getSupportBundleStatus,
-    supportBundle.archiveSupportBundle,
+    archiveSupportBundle,
     supportBundle.deleteSupportBundle,
   ].map((op) => [op.name, op as Operation<unknown>]),
 );

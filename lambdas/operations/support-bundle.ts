@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import { archiveToS3 } from '../shared/archive';
 import { NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
@@ -8,8 +7,8 @@ import { nextBackoffSeconds } from '../shared/polling';
 import type { SupportBundle } from '../shared/sps/schemas';
 
 /*
- * The support-bundle operations, one Lambda each. The archive step is the only one that moves
- * data: it streams the download into S3 and never holds the bundle in memory or on disk.
+ * The support-bundle operations, one Lambda each (the archive step, the only one that moves data,
+ * is in archive.ts: it alone needs the S3 upload code).
  */
 
 const base = { appliance: applianceSchema, executionId: z.optional(z.string()) };
@@ -84,63 +83,6 @@ export const getSupportBundleStatus = operation(
       fileName: bundle.fileName,
       nextPollSeconds: bundle.status === 'finished' ? 0 : nextBackoffSeconds(polling, previous?.nextPollSeconds),
     };
-  },
-);
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** `<prefix><appliance>/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>-<file_name>` (UTC). */
-export function archiveKey(prefix: string, applianceName: string, fileName: string, at: Date): string {
-  const [y, m, d] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate())];
-  const stamp = `${y}${m}${d}T${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}Z`;
-  const safeName = fileName.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `${prefix}${applianceName}/${y}/${m}/${d}/${stamp}-${safeName}`;
-}
-
-/**
- * Streams the finished bundle into S3 (multipart, SHA-256 on the fly). A truncated or broken
- * download, or a failed upload, aborts the multipart upload and fails with the retryable
- * `S3.ArchiveFailed`; the state machine retries the whole step.
- */
-export const archiveSupportBundle = operation(
-  'archive-support-bundle',
-  z.object({
-    ...base,
-    key: nonEmpty(),
-    fileName: z.nullable(nonEmpty()),
-    bucket: z.nullish(z.string().check(z.minLength(3))),
-    prefix: z.string(),
-    firmwareVersion: z.nullish(z.string()),
-  }),
-  async ({ appliance, key, fileName, bucket, prefix, firmwareVersion, executionId }, ctx) => {
-    const target = bucket ?? ctx.deps.archive?.defaultBucket;
-    if (!target || !ctx.deps.archive) {
-      throw new NamedError(
-        'Input.Invalid',
-        'Invalid input: archive.bucket: required (this deployment has no default bucket)',
-      );
-    }
-    const name = fileName ?? `${key}-debug_info.zip`;
-    const objectKey = archiveKey(prefix, appliance.name, name, new Date(ctx.now()));
-    const download = await (await ctx.sps(appliance)).downloadSupportBundle(key);
-    ctx.log.info('archiving support bundle', { key, bucket: target, objectKey, bytes: download.contentLength });
-    const stored = await archiveToS3(ctx.deps.archive.s3, {
-      source: download.body,
-      expectedBytes: download.contentLength,
-      bucket: target,
-      key: objectKey,
-      contentType: 'application/zip',
-      kmsKeyId: ctx.deps.archive.kmsKeyId,
-      onProgress: (done) =>
-        ctx.deps.progress?.({ label: 'support bundle download', done, total: download.contentLength }),
-      metadata: {
-        appliance: appliance.name,
-        'firmware-version': firmwareVersion ?? 'unknown',
-        'bundle-key': key,
-        'execution-id': executionId ?? 'unknown',
-      },
-    });
-    return { ...stored, fileName: name, verified: true };
   },
 );
 
