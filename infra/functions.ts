@@ -28,7 +28,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   sps('upgrade-firmware', 300),
   sps('create-support-bundle'),
   sps('get-support-bundle-status'),
-  // Streams bundles of any size: memory for 4 × 8 MiB parts in flight, the longest timeout.
+  // Streams bundles of any size: memory for 3 × 8 MiB parts in flight, the longest timeout.
   { name: 'archive-support-bundle', memoryMb: 512, timeoutSeconds: 900, sps: true, archive: true },
   sps('delete-support-bundle'),
 ];

@@ -8,7 +8,7 @@ import { NamedError } from './errors';
 export const PART_SIZE = 8 * 1024 * 1024;
 /** CopyObject's limit: larger objects keep their sha256 in the workflow output only. */
 const MAX_COPY_BYTES = 5 * 1024 ** 3;
-export const QUEUE_SIZE = 4;
+export const QUEUE_SIZE = 3;
 
 /**
  * The S3 client for archives. On AWS (no endpoint) the SDK defaults apply; an S3-compatible
