@@ -75,7 +75,11 @@ export function awsDeps(): Deps {
   return deps;
 }
 
-/** A Lambda entry point for an operation. The event is never logged. */
-export function lambdaHandler<R>(op: Operation<R>): (event: unknown) => Promise<R> {
-  return (event) => op.run(event, awsDeps());
+/**
+ * A Lambda entry point for an operation; `extra` adds what only this function needs (the archiver's
+ * S3 client), so no other bundle carries it. The event is never logged.
+ */
+export function lambdaHandler<R>(op: Operation<R>, extra: Partial<Deps> = {}): (event: unknown) => Promise<R> {
+  let deps: Deps | undefined;
+  return (event) => op.run(event, (deps ??= { ...awsDeps(), ...extra }));
 }

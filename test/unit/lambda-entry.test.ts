@@ -1,0 +1,38 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+
+/* The deployed entry points: AWS wiring, and the archiver's S3 settings from its environment. */
+
+const sm = mockClient(SecretsManagerClient);
+
+describe('Lambda entry points', () => {
+  beforeEach(() => sm.reset());
+
+  it('validate-input answers with the normalized input, and Input.Invalid by name', async () => {
+    const { handler } = await import('../../lambdas/handlers/validate-input');
+    const appliance = { name: 'sps-1', endpoint: 'https://sps1/', credentialsSecretId: 'sps/sps-1' };
+    await expect(handler({ workflow: 'support-bundle', input: { appliance } })).resolves.toMatchObject({
+      appliance: { endpoint: 'https://sps1' },
+      archive: { bucket: null, prefix: 'support-bundles/' },
+    });
+    await expect(handler({ workflow: 'support-bundle', input: {} })).rejects.toMatchObject({ name: 'Input.Invalid' });
+  });
+
+  it('the archiver gets the bucket of its environment, and reads credentials from Secrets Manager', async () => {
+    process.env.ARCHIVE_BUCKET = 'stack-archive-bucket';
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'u', password: 'p' }) });
+    const { handler } = await import('../../lambdas/handlers/archive-support-bundle');
+    // An unreachable appliance (port 9 on loopback is closed): the call fails after the bucket was
+    // resolved and the secret read, proving the wiring without any AWS.
+    const failure = await handler({
+      appliance: { name: 'sps-1', endpoint: 'https://127.0.0.1:9', credentialsSecretId: 'sps/sps-1' },
+      key: 'k',
+      fileName: null,
+      bucket: null,
+      prefix: 'support-bundles/',
+    }).catch((e: unknown) => e as Error);
+    expect(failure).toMatchObject({ name: 'Sps.ConnectionError' });
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toContain('sps/sps-1');
+    delete process.env.ARCHIVE_BUCKET;
+  });
+});
