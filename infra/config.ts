@@ -50,9 +50,11 @@ export const deploymentConfigSchema = z
     /** SPS sits on private networks: the functions run in these subnets. */
     network: z
       .strictObject({
-        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
-        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
-        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a VPC id (vpc-…)'),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a subnet id (subnet-…)')).min(1),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a security group id (sg-…)'))
+          .min(1),
       })
       .optional(),
     notifications: z

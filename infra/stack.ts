@@ -1,4 +1,14 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Arn,
+  ArnFormat,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -72,24 +82,31 @@ export class SpsWorkflowsStack extends Stack {
 
     const network = config.network;
     const vpc = network ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: network.vpcId }) : undefined;
-    const environment = {
-      SESSION_SECRET_PREFIX,
-      ARCHIVE_BUCKET: this.archiveBucket.bucketName,
+    const subnets = network && {
+      subnets: network.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, id)),
     };
+    if (network) {
+      Validations.of(this).acknowledge({
+        id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        reason: 'The functions only attach to the configured subnets; nothing reads their route tables.',
+      });
+    }
+    const securityGroups = network?.securityGroupIds.map((id, i) =>
+      ec2.SecurityGroup.fromSecurityGroupId(this, `Sg${i}`, id),
+    );
     for (const spec of FUNCTIONS) {
       const construct = new SpsFunction(
         this,
         spec.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
         {
           spec,
-          environment,
+          environment: {
+            SESSION_SECRET_PREFIX,
+            ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
+          },
           vpc,
-          subnets: network
-            ? { subnets: network.subnetIds.map((s, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}${spec.name}`, s)) }
-            : undefined,
-          securityGroups: network?.securityGroupIds.map((sg, i) =>
-            ec2.SecurityGroup.fromSecurityGroupId(this, `Sg${i}${spec.name}`, sg),
-          ),
+          subnets,
+          securityGroups,
         },
       );
       if (spec.sps) this.grantSecrets(construct, config);

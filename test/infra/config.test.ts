@@ -22,7 +22,10 @@ describe('deployment config', () => {
     ],
     [{ archive: { schedule: 'every night' } }, ['archive.schedule']],
     [{ archive: { coldStorageDays: 90, expireDays: 30 } }, ['archive.expireDays']],
-    [{ network: { vpcId: 'vpc-1', subnetIds: [], securityGroupIds: ['sg-1'] } }, ['network.subnetIds']],
+    [
+      { network: { vpcId: 'vpc-1', subnetIds: [], securityGroupIds: ['sg-1'] } },
+      ['network.vpcId', 'network.subnetIds', 'network.securityGroupIds.0'],
+    ],
     [{ notifications: { email: 'not-an-email' } }, ['notifications.email']],
     [{ kmsKeyArn: 'key-1' }, ['kmsKeyArn']],
     [{ appliance: [] }, ['(root)']],

@@ -140,6 +140,41 @@ describe('state machines', () => {
   });
 });
 
+describe('network', () => {
+  it('puts every function in the configured subnets and security groups', () => {
+    const vpcId = 'vpc-0123456789abcdef0';
+    const app = new App({
+      context: {
+        ...cdkJson.context,
+        'aws:cdk:bundling-stacks': [],
+        [`vpc-provider:account=123456789012:filter.vpc-id=${vpcId}:region=eu-west-1:returnAsymmetricSubnets=true`]: {
+          vpcId,
+          vpcCidrBlock: '10.0.0.0/16',
+          availabilityZones: [],
+          subnetGroups: [],
+        },
+      },
+    });
+    const network = {
+      vpcId,
+      subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const stack = new SpsWorkflowsStack(app, 'Vpc', {
+      config: parseConfig({ network }),
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(FUNCTIONS.length);
+    for (const f of functions) {
+      expect(f.Properties.VpcConfig).toEqual({
+        SubnetIds: network.subnetIds,
+        SecurityGroupIds: network.securityGroupIds,
+      });
+    }
+  });
+});
+
 describe('archive bucket', () => {
   it('blocks public access, enforces TLS, encrypts, versions, logs access and applies the lifecycle', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
