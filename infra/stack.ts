@@ -1,5 +1,4 @@
 import {
-  Annotations,
   Arn,
   ArnFormat,
   Duration,
