@@ -73,7 +73,9 @@ describe('sps-workflows CLI', () => {
       outcome: 'dry-run-passed',
       slotId: expect.any(String),
     });
-    expect(res.stdout + res.stderr).not.toContain(sim.appliances[0]!.password);
+    const ids = sim.appliances[0]!.issuedSessionIds();
+    expect(ids.length).toBeGreaterThan(0);
+    for (const secret of [sim.appliances[0]!.password, ...ids]) expect(res.stdout + res.stderr).not.toContain(secret);
   }, 60_000);
 
   it('archives a support bundle into the embedded S3 server', async () => {
