@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../local/simulator';
@@ -75,7 +75,13 @@ describe('sps-workflows CLI', () => {
     });
     const ids = sim.appliances[0]!.issuedSessionIds();
     expect(ids.length).toBeGreaterThan(0);
-    for (const secret of [sim.appliances[0]!.password, ...ids]) expect(res.stdout + res.stderr).not.toContain(secret);
+    const logDir = join(dir, '.sps-workflows', 'logs');
+    const logs = readdirSync(logDir)
+      .map((f) => readFileSync(join(logDir, f), 'utf8'))
+      .join('\n');
+    expect(logs).toContain('"operation":"test-firmware"');
+    for (const secret of [sim.appliances[0]!.password, ...ids])
+      expect(res.stdout + res.stderr + logs).not.toContain(secret);
   }, 60_000);
 
   it('archives a support bundle into the embedded S3 server', async () => {
