@@ -149,7 +149,7 @@ describe('network', () => {
         'aws:cdk:bundling-stacks': [],
         [`vpc-provider:account=123456789012:filter.vpc-id=${vpcId}:region=eu-west-1:returnAsymmetricSubnets=true`]: {
           vpcId,
-          vpcCidrBlock: '10.0.0.0/16',
+          vpcCidrBlock: '198.51.100.0/24', // a documentation range: this lookup result is never used
           availabilityZones: [],
           subnetGroups: [],
         },

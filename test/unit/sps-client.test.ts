@@ -342,10 +342,11 @@ describe('SpsClient operations', () => {
 
   it('reads integrated products', async () => {
     const { agent, on } = scripted();
-    on('GET', '/api/integrated_products', { status: 200, body: fixture('integrated-products-spp.json') });
-    await expect(withSession(agent).getIntegratedProducts()).resolves.toEqual([
-      { name: 'Safeguard for Privileged Passwords', activated: true, link: 'https://10.10.10.10' },
-    ]);
+    const sample = fixture('integrated-products-spp.json') as {
+      items: Array<{ name: string; activated: boolean; link: string }>;
+    };
+    on('GET', '/api/integrated_products', { status: 200, body: sample });
+    await expect(withSession(agent).getIntegratedProducts()).resolves.toEqual(sample.items);
   });
 
   it('escapes keys so they cannot change the request path', async () => {
