@@ -1,13 +1,4 @@
-import {
-  Arn,
-  ArnFormat,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  TimeZone,
-  Validations,
-  type StackProps,
-} from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
