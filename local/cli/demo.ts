@@ -72,7 +72,7 @@ export async function demoCommand(io: { stdout: Output; stderr: Output }): Promi
         `Stored s3://${out.bucket}/${out.key} (${out.bytes} bytes, sha256 ${out.sha256}).`,
         `The embedded S3 server keeps it on disk: verify it with`,
         `  sha256sum '${onDisk}'`,
-        `or serve it again with \`npx sps-workflows run support-bundle --input … --s3-endpoint …\` against any S3-compatible server.`,
+        `To archive into another S3-compatible server: npx sps-workflows run support-bundle --input FILE --s3-endpoint URL`,
         `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
         ``,
       ].join('\n'),
