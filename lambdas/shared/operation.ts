@@ -42,8 +42,19 @@ const CONTRACT_ERROR = /^(Sps|Input|Secrets|S3)\./;
 
 // One client per appliance per process: a warm Lambda keeps its connections and session.
 const clients = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
+/** The logger of the invocation in progress: a cached client logs with its keys, not the first one's. */
+const currentLog = new WeakMap<Deps, LogPort>();
 
-function clientFor(deps: Deps, appliance: ApplianceRef, log: LogPort): Promise<SpsClient> {
+function forwardingLogger(deps: Deps): LogPort {
+  return {
+    debug: (m, a) => currentLog.get(deps)?.debug(m, a),
+    info: (m, a) => currentLog.get(deps)?.info(m, a),
+    warn: (m, a) => currentLog.get(deps)?.warn(m, a),
+    error: (m, a) => currentLog.get(deps)?.error(m, a),
+  };
+}
+
+function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
   let byAppliance = clients.get(deps);
   if (!byAppliance) clients.set(deps, (byAppliance = new Map()));
   const key = JSON.stringify([appliance.name, appliance.endpoint, appliance.credentialsSecretId]);
@@ -61,7 +72,7 @@ function clientFor(deps: Deps, appliance: ApplianceRef, log: LogPort): Promise<S
         caCertificate: credentials.caCertificate,
         insecureSkipTlsVerify: credentials.insecureSkipTlsVerify,
         sessions: new SecretSessionStore(deps.secrets, sessionSecretId(deps.sessionSecretPrefix, appliance.name)),
-        logger: log,
+        logger: forwardingLogger(deps),
         ...deps.client,
       });
     })();
@@ -94,11 +105,12 @@ export function operation<S extends z.ZodMiniType, R>(
         executionId: typeof rawEvent.executionId === 'string' ? rawEvent.executionId : undefined,
         appliance: typeof rawEvent.appliance?.name === 'string' ? rawEvent.appliance.name : undefined,
       });
+      currentLog.set(deps, log);
       const ctx: OperationContext = {
         deps,
         log,
         now: () => deps.clock.now(),
-        sps: (appliance) => clientFor(deps, appliance, log),
+        sps: (appliance) => clientFor(deps, appliance),
         sessionSecretId: (appliance) => sessionSecretId(deps.sessionSecretPrefix, appliance.name),
       };
       let event: z.output<S> | undefined;

@@ -1,0 +1,65 @@
+import * as z from 'zod/mini';
+import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
+import { operation, type Deps } from '../../lambdas/shared/operation';
+import { applianceSchema } from '../../lambdas/shared/input';
+import { startSimulator } from '../../local/simulator';
+
+/* The operation wrapper: event validation, error names, log keys. */
+
+function deps(records: LogRecord[]): Deps {
+  return {
+    secrets: new LocalSecretStore({ 'sps/a': { username: 'u', password: 'p' } }),
+    clock: { now: () => 0 },
+    sessionSecretPrefix: 's/',
+    logger: (keys) => recordingLogger((r) => records.push(r), keys),
+    client: { retry: { attempts: 1 }, timeouts: { connectMs: 200 } },
+  };
+}
+
+describe('operation', () => {
+  it('rejects a malformed event with Input.Invalid and logs the failure by name', async () => {
+    const records: LogRecord[] = [];
+    const op = operation('probe', z.object({ appliance: applianceSchema }), async () => 'ok');
+    await expect(op.run({ appliance: { name: 'a' } }, deps(records))).rejects.toMatchObject({ name: 'Input.Invalid' });
+    expect(records.at(-1)).toMatchObject({ level: 'ERROR', operation: 'probe', error: 'Input.Invalid' });
+  });
+
+  it('wraps unexpected errors as Internal.Error and passes contract errors through', async () => {
+    const boom = operation('boom', z.unknown(), async () => {
+      throw new TypeError('x is undefined');
+    });
+    await expect(boom.run({}, deps([]))).rejects.toMatchObject({
+      name: 'Internal.Error',
+      message: 'TypeError: x is undefined',
+    });
+  });
+
+  it('logs a cached client with the keys of the invocation in progress, not of the first one', async () => {
+    const sim = await startSimulator({ protocol: 'http' });
+    try {
+      const a = sim.appliances[0]!;
+      const records: LogRecord[] = [];
+      const d = {
+        ...deps(records),
+        secrets: new LocalSecretStore({ 'sps/a': { username: a.username, password: a.password } }),
+      };
+      const op = operation(
+        'probe',
+        z.object({ appliance: applianceSchema, executionId: z.string() }),
+        async (e, ctx) => {
+          await (await ctx.sps(e.appliance)).getInfo();
+          return 'done';
+        },
+      );
+      const ref = { name: 'a', endpoint: a.endpoint, credentialsSecretId: 'sps/a' };
+      await op.run({ appliance: ref, executionId: 'first' }, d);
+      const firstCount = records.length;
+      await op.run({ appliance: ref, executionId: 'second' }, d);
+      const requests = records.slice(firstCount).filter((r) => r.message === 'sps request');
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.map((r) => r.executionId)).toEqual(requests.map(() => 'second'));
+    } finally {
+      await sim.close();
+    }
+  });
+});
