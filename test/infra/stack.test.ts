@@ -2,7 +2,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig, type DeploymentConfig } from '../../infra/config';
-import { FUNCTIONS, substitutionKey } from '../../infra/functions';
+import { existsSync } from 'node:fs';
+import { FUNCTIONS, handlerEntry, substitutionKey } from '../../infra/functions';
+import { OPERATIONS } from '../../lambdas/operations';
 import { RELEASE_EVENT, SpsWorkflowsStack } from '../../infra/stack';
 import cdkJson from '../../cdk.json';
 
@@ -27,6 +29,11 @@ const resources = (type: string) =>
   Object.values(template.findResources(type)) as Array<{ Properties: Record<string, unknown> }>;
 
 describe('functions', () => {
+  it('deploys exactly the operations the handlers implement, each from its entry file', () => {
+    expect(FUNCTIONS.map((f) => f.name).sort()).toEqual(Object.keys(OPERATIONS).sort());
+    for (const f of FUNCTIONS) expect(existsSync(handlerEntry(f.name))).toBe(true);
+  });
+
   it('creates one function per operation on the latest Node.js runtime, arm64, with its memory and timeout', () => {
     const functions = resources('AWS::Lambda::Function');
     expect(functions).toHaveLength(FUNCTIONS.length);
