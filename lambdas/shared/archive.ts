@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { CopyObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { NamedError } from './errors';
@@ -120,7 +120,7 @@ function hashingCounter(expectedBytes: number | undefined, onProgress?: (bytes: 
  */
 export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<ArchiveResult> {
   const counter = hashingCounter(req.expectedBytes, req.onProgress);
-  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const body = counter.stream;
   const upload = new Upload({
     client: s3,
     partSize: PART_SIZE,
@@ -135,7 +135,7 @@ export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<Ar
       ...encryption(req.kmsKeyId),
     },
   });
-  const streaming = pipeline(req.source, counter.stream, body);
+  const streaming = pipeline(req.source, counter.stream);
   const uploading = upload.done();
   try {
     await Promise.all([streaming, uploading]);
