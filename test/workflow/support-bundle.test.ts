@@ -34,6 +34,13 @@ const expectFailure = (result: RunResult, error: string, causePart?: RegExp) => 
   if (causePart) expect(causeMessage(result.cause)).toMatch(causePart);
 };
 
+/** The statuses of the bundle jobs left on the simulated appliance. */
+const bundleStatuses = (harness: Harness) =>
+  harness.sim
+    .appliance('sps-sim-1')
+    .state()
+    .bundles.map((b) => b.status);
+
 async function storedSha256(harness: Harness, key: string): Promise<string> {
   const obj = await harness.s3!.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   return createHash('sha256')
@@ -141,12 +148,7 @@ describe('support bundle archival', () => {
     await expect(h.s3!.objects()).resolves.toEqual([]);
     expect(h.s3!.orphanUploads()).toEqual([]);
     expect(h.sim.journal.entries().some((e) => e.method === 'DELETE')).toBe(false);
-    expect(
-      h.sim
-        .appliance('sps-sim-1')
-        .state()
-        .bundles.map((b) => b.status),
-    ).toEqual(['finished']);
+    expect(bundleStatuses(h)).toEqual(['finished']);
   });
 
   it('logs in again when the session expires during polling', async () => {
@@ -159,12 +161,7 @@ describe('support bundle archival', () => {
     const { h, result, calls } = await run({}, { options: { deleteAfterArchive: false } });
     expect(result.status).toBe('SUCCEEDED');
     expect(calls.some((c) => c.startsWith('DELETE'))).toBe(false);
-    expect(
-      h.sim
-        .appliance('sps-sim-1')
-        .state()
-        .bundles.map((b) => b.status),
-    ).toEqual(['finished']);
+    expect(bundleStatuses(h)).toEqual(['finished']);
   });
 
   it('answers both shapes of the create response', async () => {
