@@ -72,7 +72,7 @@ export class SpsFunction extends Construct {
         minify: true,
         sourceMap: true,
         // The two SDK clients come from the Lambda runtime (they are always there): bundling them
-        // would triple every bundle. The rest (lib-storage included) is bundled at the tested version.
+        // would triple every bundle. The rest is bundled at the tested version.
         externalModules: [...RUNTIME_SDK_CLIENTS],
         // package.json's `version` is the only field the code reads (User-Agent).
         loader: { '.json': 'json' },

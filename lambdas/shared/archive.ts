@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
-import { CopyObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { NamedError } from './errors';
 
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -85,30 +94,128 @@ function encryption(kmsKeyId: string | undefined) {
     : { ServerSideEncryption: 'AES256' as const };
 }
 
-/** Counts and hashes what flows through; fails at the end when less arrived than announced. */
-function hashingCounter(expectedBytes: number | undefined, onProgress?: (bytes: number) => void) {
-  const hash = createHash('sha256');
-  const state = { bytes: 0, sha256: '' };
-  let reported = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      state.bytes += chunk.length;
-      if (onProgress && state.bytes - reported >= PART_SIZE) onProgress((reported = state.bytes));
-      done(null, chunk);
-    },
-    flush(done) {
-      if (state.bytes !== reported) onProgress?.(state.bytes);
-      if (expectedBytes !== undefined && state.bytes !== expectedBytes) {
-        done(new ArchiveError(`download ended after ${state.bytes} of ${expectedBytes} bytes`));
-        return;
-      }
-      state.sha256 = hash.digest('hex');
-      done();
-    },
-  });
-  return { stream, state };
+interface Target {
+  Bucket: string;
+  Key: string;
+  ContentType: string;
+  Metadata: Record<string, string>;
+  ServerSideEncryption: 'aws:kms' | 'AES256';
+  SSEKMSKeyId?: string;
 }
+
+/**
+ * One object written chunk by chunk as a multipart upload, at most QUEUE_SIZE parts in flight.
+ * Chunks are copied into a fixed pool of QUEUE_SIZE + 1 part buffers that are reused once their
+ * part is stored, so memory stays flat whatever the size and there is nothing for the GC to do
+ * (lib-storage concatenates every part into a fresh buffer: that copy and its garbage cost half the
+ * archiver's throughput). A part is sent only once more data follows it, so an object that fits in
+ * one part becomes a single PutObject. A part's body is a buffer, so the SDK can retry a part.
+ */
+class PartWriter {
+  private readonly free: Buffer[] = [];
+  private part: Buffer | undefined;
+  private filled = 0;
+  private nextPart = 1;
+  private uploadId: string | undefined;
+  private checksum: { ChecksumAlgorithm?: 'CRC32' } = {};
+  private readonly stored: CompletedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The first part that failed: a settled part leaves `inFlight`, its failure must not. */
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly target: Target,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    for (let offset = 0; offset < chunk.length;) {
+      if (this.filled === PART_SIZE) await this.sendPart();
+      this.part ??= this.takeBuffer();
+      const copied = chunk.copy(this.part, this.filled, offset);
+      this.filled += copied;
+      offset += copied;
+    }
+  }
+
+  /** Stores what was written: the last part and CompleteMultipartUpload, or one PutObject. */
+  async finish(): Promise<void> {
+    const { Bucket, Key } = this.target;
+    if (!this.uploadId) {
+      const Body = this.part?.subarray(0, this.filled) ?? Buffer.alloc(0);
+      await this.s3.send(new PutObjectCommand({ ...this.target, Body }));
+      return;
+    }
+    await this.sendPart();
+    await Promise.all(this.inFlight); // parts never reject: see `failure`
+    if (this.failure) throw this.failure.error;
+    const Parts = [...this.stored].sort((a, b) => a.PartNumber! - b.PartNumber!);
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts } }),
+    );
+  }
+
+  /** Waits for the parts in flight, then aborts the multipart upload so that no part stays behind. */
+  async abort(): Promise<string | undefined> {
+    await Promise.all(this.inFlight); // parts never reject: see `failure`
+    if (!this.uploadId) return undefined;
+    const { Bucket, Key } = this.target;
+    try {
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId }));
+      return undefined;
+    } catch (err) {
+      return `the multipart upload ${this.uploadId} could not be aborted (${errorText(err)}): the bucket's lifecycle rule removes it`;
+    }
+  }
+
+  private takeBuffer(): Buffer {
+    // Never empty: at most QUEUE_SIZE buffers are in flight and one more may exist.
+    return this.free.pop() ?? Buffer.allocUnsafe(PART_SIZE);
+  }
+
+  private async sendPart(): Promise<void> {
+    while (this.inFlight.size >= QUEUE_SIZE) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure.error;
+    if (!this.uploadId) {
+      // As lib-storage does: where the SDK adds checksums by default (AWS), every part carries a
+      // CRC32 that S3 verifies, and the upload declares it.
+      if ((await this.s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED') {
+        this.checksum = { ChecksumAlgorithm: 'CRC32' };
+      }
+      const created = await this.s3.send(new CreateMultipartUploadCommand({ ...this.target, ...this.checksum }));
+      this.uploadId = created.UploadId;
+    }
+    const buffer = this.part!;
+    const tracked: Promise<void> = this.uploadPart(buffer, this.filled).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    this.part = undefined;
+    this.filled = 0;
+  }
+
+  private async uploadPart(buffer: Buffer, size: number): Promise<void> {
+    const PartNumber = this.nextPart++;
+    const { Bucket, Key } = this.target;
+    try {
+      const { ETag, ChecksumCRC32 } = await this.s3.send(
+        new UploadPartCommand({
+          Bucket,
+          Key,
+          UploadId: this.uploadId,
+          PartNumber,
+          Body: buffer.subarray(0, size),
+          ...this.checksum,
+        }),
+      );
+      if (!ETag) throw new Error(`part ${PartNumber} was stored without an ETag`);
+      this.stored.push({ PartNumber, ETag, ...(ChecksumCRC32 && { ChecksumCRC32 }) });
+      this.free.push(buffer);
+    } catch (error) {
+      this.failure ??= { error };
+    }
+  }
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 /**
  * Streams `source` into S3 with a multipart upload, hashing on the fly: memory stays at about
@@ -119,38 +226,38 @@ function hashingCounter(expectedBytes: number | undefined, onProgress?: (bytes: 
  * added to its metadata.
  */
 export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<ArchiveResult> {
-  const counter = hashingCounter(req.expectedBytes, req.onProgress);
-  const body = counter.stream;
-  const upload = new Upload({
-    client: s3,
-    partSize: PART_SIZE,
-    queueSize: QUEUE_SIZE,
-    leavePartsOnError: false,
-    params: {
-      Bucket: req.bucket,
-      Key: req.key,
-      Body: body,
-      ContentType: req.contentType,
-      Metadata: req.metadata,
-      ...encryption(req.kmsKeyId),
-    },
+  const writer = new PartWriter(s3, {
+    Bucket: req.bucket,
+    Key: req.key,
+    ContentType: req.contentType,
+    Metadata: req.metadata,
+    ...encryption(req.kmsKeyId),
   });
-  const streaming = pipeline(req.source, counter.stream);
-  const uploading = upload.done();
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let reported = 0;
   try {
-    await Promise.all([streaming, uploading]);
+    for await (const chunk of req.source as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (req.onProgress && bytes - reported >= PART_SIZE) req.onProgress((reported = bytes));
+      await writer.write(chunk);
+    }
+    if (bytes !== reported) req.onProgress?.(bytes);
+    if (req.expectedBytes !== undefined && bytes !== req.expectedBytes) {
+      throw new ArchiveError(`download ended after ${bytes} of ${req.expectedBytes} bytes`);
+    }
+    await writer.finish();
   } catch (err) {
-    // Whichever side failed first, stop both. A failed body makes the upload abort its multipart
-    // upload before `done()` settles, so once both settle no parts are left behind.
-    const stop = err instanceof Error ? err : new Error(String(err));
-    req.source.destroy(stop);
-    body.destroy(stop);
-    await Promise.allSettled([streaming, uploading]);
-    if (err instanceof ArchiveError) throw err;
-    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new ArchiveError(`archiving to s3://${req.bucket}/${req.key} failed: ${reason}`, err);
+    req.source.destroy();
+    const leftOver = await writer.abort();
+    const reason =
+      err instanceof ArchiveError
+        ? err.message
+        : `archiving to s3://${req.bucket}/${req.key} failed: ${errorText(err)}`;
+    throw new ArchiveError(leftOver ? `${reason}; ${leftOver}` : reason, err);
   }
-  const { bytes, sha256 } = counter.state;
+  const sha256 = hash.digest('hex');
   const head = await s3.send(new HeadObjectCommand({ Bucket: req.bucket, Key: req.key }));
   if (head.ContentLength !== bytes) {
     throw new ArchiveError(`s3://${req.bucket}/${req.key} holds ${head.ContentLength} bytes, ${bytes} were sent`);

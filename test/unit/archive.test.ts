@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { archiveToS3, PART_SIZE } from '../../lambdas/shared/archive';
+import { archiveToS3, PART_SIZE, QUEUE_SIZE } from '../../lambdas/shared/archive';
 
 const s3 = mockClient(S3Client);
 const MiB = 1024 * 1024;
@@ -40,6 +40,20 @@ const sha = (size: number) => {
   for (let sent = 0; sent < size; sent += MiB) h.update(Buffer.alloc(Math.min(MiB, size - sent), sent % 251));
   return h.digest('hex');
 };
+
+const hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** The bytes `source(size)` yields from `from` to `to`. */
+function expectedBytes(size: number, from: number, to: number): Buffer {
+  const all = Buffer.alloc(to - from);
+  for (let at = from; at < to;) {
+    const chunkStart = at - (at % MiB);
+    const end = Math.min(chunkStart + MiB, to, size);
+    all.fill(chunkStart % 251, at - from, end - from);
+    at = end;
+  }
+  return all;
+}
 
 const request = (size: number, extra: Partial<Parameters<typeof archiveToS3>[1]> = {}) => ({
   source: source(size),
@@ -110,6 +124,19 @@ describe('archiveToS3', () => {
     expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
   });
 
+  it.each([2, 3])('aborts when part %i fails while the others succeed', async (failing) => {
+    s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => {
+      if (input.PartNumber === failing) throw Object.assign(new Error('internal error'), { name: 'InternalError' });
+      return { ETag: `"etag-${input.PartNumber}"` };
+    });
+    await expect(archiveToS3(new S3Client({}), request(20 * MiB))).rejects.toMatchObject({
+      name: 'S3.ArchiveFailed',
+      message: expect.stringContaining('InternalError'),
+    });
+    expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: 'up-1' });
+    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+  });
+
   it('aborts when the download ends short of its Content-Length', async () => {
     await expect(archiveToS3(new S3Client({}), request(20 * MiB, { expectedBytes: 30 * MiB }))).rejects.toMatchObject({
       name: 'S3.ArchiveFailed',
@@ -141,6 +168,90 @@ describe('archiveToS3', () => {
     await expect(archiveToS3(new S3Client({}), request(1000))).rejects.toMatchObject({
       name: 'S3.ArchiveFailed',
       message: expect.stringContaining('holds 5 bytes, 1000 were sent'),
+    });
+  });
+
+  it('keeps at most QUEUE_SIZE parts in flight and never reuses a buffer before its part is stored', async () => {
+    const size = 7 * PART_SIZE + 5;
+    s3.on(HeadObjectCommand).resolves({ ContentLength: size });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const bodies = new Map<number, string>();
+    s3.on(UploadPartCommand).callsFake(async (input: { PartNumber: number; Body: Uint8Array }) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5 + (input.PartNumber % 3) * 5));
+      // Read the body when the part "finishes": a buffer reused too early would show other bytes.
+      bodies.set(input.PartNumber, hex(input.Body));
+      inFlight -= 1;
+      return { ETag: `"etag-${input.PartNumber}"` };
+    });
+    await archiveToS3(new S3Client({}), request(size));
+
+    expect(maxInFlight).toBe(QUEUE_SIZE);
+    expect([...bodies.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const [part, digest] of bodies) {
+      const from = (part - 1) * PART_SIZE;
+      expect(digest).toBe(hex(expectedBytes(size, from, Math.min(from + PART_SIZE, size))));
+    }
+    const complete = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input;
+    expect(complete.MultipartUpload?.Parts?.map((p) => p.PartNumber)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('sends no empty part when the download ends on a part boundary', async () => {
+    const size = 2 * PART_SIZE;
+    s3.on(HeadObjectCommand).resolves({ ContentLength: size });
+    await archiveToS3(new S3Client({}), request(size));
+    const sizes = s3.commandCalls(UploadPartCommand).map((c) => (c.args[0].input.Body as Uint8Array).length);
+    expect(sizes).toEqual([PART_SIZE, PART_SIZE]);
+  });
+
+  it('stores an empty download as an empty object', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 0 });
+    const result = await archiveToS3(new S3Client({}), request(0));
+    expect(result.sha256).toBe(hex(Buffer.alloc(0)));
+    expect((s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as Uint8Array).length).toBe(0);
+  });
+
+  it('declares CRC32 part checksums where the SDK adds checksums (AWS) and none for S3-compatible servers', async () => {
+    const size = PART_SIZE + 1;
+    s3.on(HeadObjectCommand).resolves({ ContentLength: size });
+    s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => ({
+      ETag: `"etag-${input.PartNumber}"`,
+      ChecksumCRC32: `crc-${input.PartNumber}`,
+    }));
+    await archiveToS3(new S3Client({}), request(size));
+    expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, { ChecksumAlgorithm: 'CRC32' });
+    expect(s3).toHaveReceivedCommandWith(UploadPartCommand, { PartNumber: 2, ChecksumAlgorithm: 'CRC32' });
+    const parts = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.MultipartUpload?.Parts;
+    expect(parts).toEqual([
+      { PartNumber: 1, ETag: '"etag-1"', ChecksumCRC32: 'crc-1' },
+      { PartNumber: 2, ETag: '"etag-2"', ChecksumCRC32: 'crc-2' },
+    ]);
+
+    s3.resetHistory();
+    await archiveToS3(new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }), request(size));
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input.ChecksumAlgorithm).toBeUndefined();
+    expect(s3.commandCalls(UploadPartCommand)[0]!.args[0].input.ChecksumAlgorithm).toBeUndefined();
+  });
+
+  it('fails and aborts when a part is stored without an ETag', async () => {
+    s3.on(UploadPartCommand).resolves({});
+    await expect(archiveToS3(new S3Client({}), request(20 * MiB))).rejects.toMatchObject({
+      name: 'S3.ArchiveFailed',
+      message: expect.stringContaining('without an ETag'),
+    });
+    expect(s3).toHaveReceivedCommand(AbortMultipartUploadCommand);
+    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+  });
+
+  it('says so when the multipart upload cannot be aborted', async () => {
+    s3.on(UploadPartCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalError' }));
+    s3.on(AbortMultipartUploadCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    await expect(archiveToS3(new S3Client({}), request(20 * MiB))).rejects.toMatchObject({
+      name: 'S3.ArchiveFailed',
+      message: expect.stringMatching(
+        /InternalError: boom.*up-1 could not be aborted \(AccessDenied: denied\).*lifecycle/,
+      ),
     });
   });
 });
