@@ -1,0 +1,53 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../../lambdas/shared/archive';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+describe('s3Client', () => {
+  let server: Server;
+  let endpoint: string;
+  const seen: Array<{ url: string; headers: IncomingHttpHeaders; bytes: number }> = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        seen.push({ url: req.url ?? '', headers: req.headers, bytes });
+        res.writeHead(200, { etag: '"p1"' });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('sends parts to an S3-compatible endpoint path-style, as plain bytes, without waiting for 100-continue', async () => {
+    const client = s3Client(endpoint, { region: 'us-east-1', credentials });
+    const Body = Buffer.alloc(3 * 1024 * 1024, 1);
+    await client.send(new UploadPartCommand({ Bucket: 'archive', Key: 'a/b.zip', UploadId: 'u', PartNumber: 1, Body }));
+
+    const [part] = seen.splice(0);
+    expect(part!.url).toBe('/archive/a/b.zip?partNumber=1&uploadId=u&x-id=UploadPart');
+    expect(part!.bytes).toBe(Body.length);
+    expect(part!.headers.expect).toBeUndefined();
+    // Loopback protects the payload: headers are signed, the body is not hashed twice.
+    expect(part!.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    // No aws-chunked framing or checksum trailer that such a server could store as data.
+    expect(part!.headers['content-encoding']).toBeUndefined();
+    expect(Object.keys(part!.headers).filter((h) => h.startsWith('x-amz-checksum') || h === 'x-amz-trailer')).toEqual(
+      [],
+    );
+  });
+
+  it('signs the payload where neither TLS nor loopback protects it', () => {
+    const names = (endpointUrl?: string) =>
+      s3Client(endpointUrl, { region: 'us-east-1', credentials }).middlewareStack.identify().join(' ');
+    expect(names('http://s3.example.test:9000')).not.toContain('spsUnsignedPayload');
+    expect(names('https://s3.example.test')).toContain('spsUnsignedPayload');
+    expect(names(undefined)).toContain('spsUnsignedPayload');
+  });
+});
