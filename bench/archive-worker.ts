@@ -1,6 +1,6 @@
 /**
  * One archiving run in its own process, so that its peak RSS is its own:
- * `tsx bench/archive-worker.ts <archive|raw> <sourceUrl> <sinkEndpoint>` prints `{bytes, ms, maxRssMiB}`.
+ * `tsx bench/archive-worker.ts <archive|raw> <sourceUrl> <sinkEndpoint>` prints `{bytes, ms, cpuMs, maxRssMiB}`.
  */
 import { request } from 'undici';
 import { archiveToS3, s3Client } from '../lambdas/shared/archive';
@@ -8,6 +8,7 @@ import { archiveToS3, s3Client } from '../lambdas/shared/archive';
 async function main(): Promise<void> {
   const [mode, sourceUrl, sink] = process.argv.slice(2) as [string, string, string];
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const res = await request(sourceUrl);
   const expectedBytes = Number(res.headers['content-length']);
   let bytes: number;
@@ -33,7 +34,9 @@ async function main(): Promise<void> {
     bytes = stored.bytes;
   }
   const ms = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ bytes, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+  const { user, system } = process.cpuUsage(cpuAtStart); // every thread of the process
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ bytes, ms, cpuMs: (user + system) / 1000, maxRssMiB })}\n`);
 }
 
 main().catch((err: unknown) => {
