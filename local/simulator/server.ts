@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -210,6 +210,8 @@ function serve(
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const protocol = options.protocol ?? 'https';
   const host = options.host ?? '127.0.0.1';
+  // A folder of its own (for ca.pem) goes away with the simulator; one that was given stays.
+  const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sps-sim-'));
   mkdirSync(dir, { recursive: true });
   const clock = new SimClock(options.timeScale ?? 1);
@@ -278,7 +280,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
               server.close(() => resolve());
             }),
         ),
-      ).then(() => undefined);
+      ).then(() => {
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+      });
       return closed;
     },
   };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../local/simulator';
@@ -8,10 +8,20 @@ import { startSimulator, type Simulator } from '../../local/simulator';
 
 const BIN = join(__dirname, '..', '..', 'local', 'cli', 'bin.js');
 
+/** Working folders of the runs, removed after the suite. */
+const folders: string[] = [];
+const tempFolder = () => {
+  folders.push(mkdtempSync(join(tmpdir(), 'cli-')));
+  return folders.at(-1)!;
+};
+afterAll(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
+});
+
 function cli(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? mkdtempSync(join(tmpdir(), 'cli-')),
+      cwd: opts.cwd ?? tempFolder(),
       env: { ...process.env, FORCE_COLOR: '0' },
     });
     let stdout = '';
@@ -38,7 +48,7 @@ describe('sps-workflows CLI', () => {
       ],
       timeScale: 50,
     });
-    dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    dir = tempFolder();
     const a = sim.appliances[0]!;
     writeFileSync(
       join(dir, 'secrets.json'),
@@ -122,7 +132,7 @@ describe('sps-workflows CLI', () => {
 
   it('simulate prints the endpoint, CA file and credentials, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, 'simulate', '--scenario', 'happy'], {
-      cwd: mkdtempSync(join(tmpdir(), 'cli-')),
+      cwd: tempFolder(),
     });
     let stdout = '';
     await new Promise<void>((resolve) => {

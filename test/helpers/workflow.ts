@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -114,6 +114,7 @@ export async function startHarness(
     close: async () => {
       await sim.close();
       await s3?.close();
+      if (s3) rmSync(s3.directory, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromContext, parseConfig } from '../../infra/config';
@@ -60,5 +60,6 @@ describe('deployment config', () => {
     expect(() => configFromContext((k) => (k === 'configFile' ? join(dir, 'missing.json') : undefined))).toThrow(
       /Cannot read/,
     );
+    rmSync(dir, { recursive: true });
   });
 });

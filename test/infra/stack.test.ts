@@ -2,7 +2,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig, type DeploymentConfig } from '../../infra/config';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FUNCTIONS, handlerEntry, substitutionKey } from '../../infra/functions';
 import { OPERATIONS } from '../../lambdas/operations';
 import { RELEASE_EVENT, SpsWorkflowsStack } from '../../infra/stack';
@@ -16,9 +18,22 @@ const CONFIG = parseConfig({
   notifications: { email: 'ops@example.com' },
 });
 
+/** Cloud assemblies go to folders of their own, removed after the suite. */
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** An app with the project's feature flags that bundles nothing. */
+function testApp(context: Record<string, unknown> = {}) {
+  outdirs.push(mkdtempSync(join(tmpdir(), 'cdk.out-')));
+  return new App({
+    outdir: outdirs.at(-1),
+    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context },
+  });
+}
+
 /** Synthesizes without bundling (unit tests); one CI step synthesizes with bundling via `cdk synth`. */
 function synth(config: DeploymentConfig = CONFIG, withNag = false) {
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = new SpsWorkflowsStack(app, 'SpsWorkflows', { config });
   if (withNag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, template: Template.fromStack(stack) };
@@ -150,16 +165,12 @@ describe('state machines', () => {
 describe('network', () => {
   it('puts every function in the configured subnets and security groups', () => {
     const vpcId = 'vpc-0123456789abcdef0';
-    const app = new App({
-      context: {
-        ...cdkJson.context,
-        'aws:cdk:bundling-stacks': [],
-        [`vpc-provider:account=123456789012:filter.vpc-id=${vpcId}:region=eu-west-1:returnAsymmetricSubnets=true`]: {
-          vpcId,
-          vpcCidrBlock: '198.51.100.0/24', // a documentation range: this lookup result is never used
-          availabilityZones: [],
-          subnetGroups: [],
-        },
+    const app = testApp({
+      [`vpc-provider:account=123456789012:filter.vpc-id=${vpcId}:region=eu-west-1:returnAsymmetricSubnets=true`]: {
+        vpcId,
+        vpcCidrBlock: '198.51.100.0/24', // a documentation range: this lookup result is never used
+        availabilityZones: [],
+        subnetGroups: [],
       },
     });
     const network = {
