@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { archiveKey } from '../../lambdas/operations/archive';
 import { archiveToS3, PART_SIZE, QUEUE_SIZE } from '../../lambdas/shared/archive';
 
 const s3 = mockClient(S3Client);
@@ -253,5 +254,22 @@ describe('archiveToS3', () => {
         /InternalError: boom.*up-1 could not be aborted \(AccessDenied: denied\).*lifecycle/,
       ),
     });
+  });
+});
+
+describe('archiveKey', () => {
+  it('lays keys out as <prefix><appliance>/<yyyy>/<mm>/<dd>/<UTC timestamp>-<file name>', () => {
+    const at = new Date('2026-03-04T05:06:07.890+02:00'); // 03:06:07 UTC
+    expect(archiveKey('support-bundles/', 'sps-prod-1', 'k1-debug_info.zip', at)).toBe(
+      'support-bundles/sps-prod-1/2026/03/04/20260304T030607Z-k1-debug_info.zip',
+    );
+    expect(archiveKey('', 'sps-prod-1', 'a.zip', new Date('2026-12-31T23:59:59Z'))).toBe(
+      'sps-prod-1/2026/12/31/20261231T235959Z-a.zip',
+    );
+  });
+
+  it('keeps only safe characters of the appliance-supplied file name', () => {
+    const key = archiveKey('p/', 'sps-1', '../../etc/pass wd?.zip', new Date('2026-01-02T03:04:05Z'));
+    expect(key).toBe('p/sps-1/2026/01/02/20260102T030405Z-.._.._etc_pass_wd_.zip');
   });
 });
