@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { CopyObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { NamedError } from './errors';
+import { errorText, NamedError } from './errors';
 import { PART_SIZE, PartWriter } from './part-writer';
 
 export { PART_SIZE, QUEUE_SIZE } from './part-writer';
@@ -84,8 +84,6 @@ function encryption(kmsKeyId: string | undefined) {
     ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyId }
     : { ServerSideEncryption: 'AES256' as const };
 }
-
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 /**
  * Streams `source` into S3 with a multipart upload, hashing on the fly: memory stays at about

@@ -12,6 +12,9 @@ export class NamedError extends Error {
   }
 }
 
+/** `Name: message` of an error, or its text when it is not one. */
+export const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
 /** The SPS error envelope: `{"error": {"type", "message", "details"}}`. */
 export interface SpsErrorEnvelope {
   type: string;

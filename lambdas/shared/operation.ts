@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod/mini';
 import { readCredentials, SecretSessionStore, sessionSecretId } from './credentials';
-import { NamedError } from './errors';
+import { errorText, NamedError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
 import type { Clock, LogPort, SecretStore } from './ports';
@@ -125,9 +125,7 @@ export function operation<S extends z.ZodMiniType, R>(
         const out =
           err instanceof Error && CONTRACT_ERROR.test(err.name)
             ? err
-            : new NamedError('Internal.Error', err instanceof Error ? `${err.name}: ${err.message}` : String(err), {
-                cause: err,
-              });
+            : new NamedError('Internal.Error', errorText(err), { cause: err });
         log.error(`${name} failed`, { error: out.name, reason: out.message });
         throw out;
       }

@@ -8,6 +8,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { errorText } from './errors';
 
 export const PART_SIZE = 8 * 1024 * 1024;
 export const QUEUE_SIZE = 3;
@@ -155,8 +156,7 @@ export class PartWriter {
       await this.s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId }));
       return undefined;
     } catch (err) {
-      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      return `the multipart upload ${this.uploadId} could not be aborted (${reason}): the bucket's lifecycle rule removes it`;
+      return `the multipart upload ${this.uploadId} could not be aborted (${errorText(err)}): the bucket's lifecycle rule removes it`;
     }
   }
 
