@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../lambdas/shared/archive';
 
@@ -40,6 +42,39 @@ describe('s3Client', () => {
     expect(part!.headers['content-encoding']).toBeUndefined();
     expect(Object.keys(part!.headers).filter((h) => h.startsWith('x-amz-checksum') || h === 'x-amz-trailer')).toEqual(
       [],
+    );
+  });
+
+  it('on AWS: a part carries a CRC32, its payload is not hashed again under TLS, and it does not wait for 100-continue', async () => {
+    let sent: { protocol: string; headers: Record<string, string> } | undefined;
+    const client = s3Client(undefined, {
+      region: 'eu-west-1',
+      credentials,
+      // Stands in for the network: captures the request as it would leave and answers 200.
+      requestHandler: {
+        handle: async (request: { protocol: string; headers: Record<string, string> }) => {
+          sent = request;
+          return { response: { statusCode: 200, headers: { etag: '"p1"' }, body: Readable.from([]) } };
+        },
+      },
+    });
+    const Body = Buffer.alloc(3 * 1024 * 1024, 1);
+    await client.send(
+      new UploadPartCommand({
+        Bucket: 'archive',
+        Key: 'k',
+        UploadId: 'u',
+        PartNumber: 1,
+        Body,
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+
+    expect(sent!.protocol).toBe('https:');
+    expect(sent!.headers.Expect ?? sent!.headers.expect).toBeUndefined();
+    expect(sent!.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(sent!.headers['x-amz-checksum-crc32']).toBe(
+      Buffer.from(crc32(Body).toString(16).padStart(8, '0'), 'hex').toString('base64'),
     );
   });
 
