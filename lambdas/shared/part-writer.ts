@@ -169,8 +169,9 @@ export class PartWriter {
     if (this.failure) throw this.failure.error;
     if (!this.uploadId) {
       // As lib-storage does: where the SDK adds checksums by default (AWS), every part carries a
-      // CRC32 that S3 verifies, and the upload declares it.
-      if ((await this.s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED') {
+      // CRC32 that S3 verifies, and the upload declares it. An older SDK (a Lambda runtime's) may
+      // predate the setting; it adds no checksums then.
+      if ((await this.s3.config.requestChecksumCalculation?.()) === 'WHEN_SUPPORTED') {
         this.checksum = { ChecksumAlgorithm: 'CRC32' };
       }
       const created = await this.s3.send(new CreateMultipartUploadCommand({ ...this.target, ...this.checksum }));
