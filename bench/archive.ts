@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { bundle } from './bundle';
 import { startSink } from './sink';
 import { startSource } from './source';
-import type { Figure } from './figures';
+import { median, type Figure } from './figures';
 
 const run = promisify(execFile);
 const GiB = 1024 ** 3;
@@ -33,7 +33,6 @@ async function worker(mode: 'archive' | 'raw', sourceUrl: string, sink: string):
 
 const mibPerSecond = (r: WorkerResult) => r.bytes / 1024 / 1024 / (r.ms / 1000);
 const cpuSecondsPerGiB = (r: WorkerResult) => r.cpuMs / 1000 / (r.bytes / GiB);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** CPU seconds that SHA-256 alone takes for 1 GiB here, in 8 MiB updates: the archiver's floor. */
 function sha256SecondsPerGiB(): number {

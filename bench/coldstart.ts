@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { bundle } from './bundle';
-import type { Figure } from './figures';
+import { median, type Figure } from './figures';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 const RUNS = 7;
@@ -21,8 +21,7 @@ function medianLoadMs(args: string[], target: string): number {
     );
     samples.push(Number(out.toString()));
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
+  return median(samples);
 }
 
 /**

@@ -3,7 +3,6 @@ import { CopyObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } f
 import { errorText, NamedError } from './errors';
 import { PART_SIZE, PartWriter } from './part-writer';
 
-export { PART_SIZE, QUEUE_SIZE } from './part-writer';
 /** CopyObject's limit: larger objects keep their sha256 in the workflow output only. */
 const MAX_COPY_BYTES = 5 * 1024 ** 3;
 
@@ -16,16 +15,18 @@ const MAX_COPY_BYTES = 5 * 1024 ** 3;
  * throughput (bench), and the only answers it saves a body for (403, 301) fail the archive anyway.
  */
 export function s3Client(endpoint?: string, extra: S3ClientConfig = {}): S3Client {
-  const client = endpoint
-    ? new S3Client({
-        endpoint,
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        expectContinueHeader: false,
-        ...extra,
-      })
-    : new S3Client({ expectContinueHeader: false, ...extra });
+  const client = new S3Client({
+    expectContinueHeader: false,
+    ...(endpoint
+      ? {
+          endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+    ...extra,
+  });
   if (!endpoint || transportProtectsPayload(endpoint)) {
     // Signing a part's payload costs one more SHA-256 pass over every byte. Where TLS (or the
     // loopback interface) already protects it, sign the headers only: the archiver hashes the

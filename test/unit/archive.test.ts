@@ -13,7 +13,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { archiveKey } from '../../lambdas/operations/archive';
-import { archiveToS3, PART_SIZE, QUEUE_SIZE } from '../../lambdas/shared/archive';
+import { archiveToS3 } from '../../lambdas/shared/archive';
+import { PART_SIZE, QUEUE_SIZE } from '../../lambdas/shared/part-writer';
 
 const s3 = mockClient(S3Client);
 const MiB = 1024 * 1024;
