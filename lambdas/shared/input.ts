@@ -77,8 +77,13 @@ export const firmwareUpgradeInputSchema = map(
         sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
           s.toLowerCase(),
         ),
+        // A string only: as a JSON number, 8.10 would arrive as 8.1.
         expectedVersion: map(
-          z.optional(z.union([z.string().check(z.trim(), z.minLength(1), z.maxLength(64)), map(z.number(), String)])),
+          z.optional(
+            z
+              .string({ error: 'must be a string such as "8.0.1"' })
+              .check(z.trim(), z.minLength(1), z.maxLength(64)),
+          ),
           (v) => v ?? null,
         ),
       }),
@@ -210,7 +215,8 @@ export function unwrapEvent(raw: unknown): unknown {
 
 /** Parses or throws `Input.Invalid`. Never echoes values: a bad field may hold a secret pasted by mistake. */
 export function parseInput<S extends z.ZodMiniType>(schema: S, raw: unknown): z.output<S> {
-  const result = schema.safeParse(raw);
+  // reportInput tells a missing field from a wrong type; values never reach the message.
+  const result = schema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
   throw new InputInvalidError(
     result.error.issues.map((issue) => {
@@ -218,7 +224,11 @@ export function parseInput<S extends z.ZodMiniType>(schema: S, raw: unknown): z.
       if (issue.code === 'unrecognized_keys') {
         return `${path === '(input)' ? '' : `${path}: `}unknown field(s) ${issue.keys.join(', ')}`;
       }
-      if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
+      if (issue.code === 'invalid_type') {
+        if (issue.input === undefined) return `${path}: required`;
+        // zod/mini carries no messages of its own: say what was expected unless the schema did.
+        if (issue.message === 'Invalid input') return `${path}: expected ${issue.expected}`;
+      }
       return `${path}: ${issue.message}`;
     }),
   );

@@ -89,9 +89,15 @@ describe('firmware upgrade input', () => {
       ['options.timeouts.fetchMinutes: allows more than 1000 polls'],
     ],
     [
+      // As a number, 8.10 would be read as 8.1: only a string says which version is meant.
+      'a numeric expectedVersion',
+      { appliance, firmware: { ...firmware, expectedVersion: 8.1 } },
+      ['firmware.expectedVersion: must be a string such as "8.0.1"'],
+    ],
+    [
       'wrong types',
       { appliance, firmware, options: { dryRun: 'yes', timeouts: { rebootMinutes: -1 } } },
-      ['options.dryRun', 'options.timeouts.rebootMinutes'],
+      ['options.dryRun: expected boolean', 'options.timeouts.rebootMinutes'],
     ],
   ])('rejects %s, naming each bad field', (_case, raw, expected) => {
     const message = invalid(firmwareUpgradeInputSchema, raw);
