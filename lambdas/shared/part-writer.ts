@@ -129,19 +129,22 @@ export class PartWriter {
    */
   async finish(): Promise<string> {
     const { Bucket, Key } = this.target;
+    // The digest is taken before the object is stored: once it is, nothing may fail any more.
     if (!this.uploadId) {
       const part = await this.hasher.update(this.part ?? Buffer.from(new ArrayBuffer(0)), this.filled);
+      const sha256 = await this.hasher.digest();
       await this.s3.send(new PutObjectCommand({ ...this.target, Body: part.subarray(0, this.filled) }));
-      return this.hasher.digest();
+      return sha256;
     }
     await this.sendPart();
     await Promise.all(this.inFlight); // parts never reject: see `failure`
     if (this.failure) throw this.failure.error;
+    const sha256 = await this.hasher.digest();
     const Parts = [...this.stored].sort((a, b) => a.PartNumber! - b.PartNumber!);
     await this.s3.send(
       new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts } }),
     );
-    return this.hasher.digest();
+    return sha256;
   }
 
   /**

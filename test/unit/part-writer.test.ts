@@ -12,12 +12,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { archiveToS3 } from '../../lambdas/shared/archive';
 
-// A hashing thread that dies at its first part (out of memory, killed): the archive must fail
-// cleanly, not hang and not store an object whose hash is unknown.
+// A hashing thread that dies (out of memory, killed) at its first part, or once every part is
+// hashed, when the digest is asked for: the archive must fail cleanly, not hang and not store an
+// object whose hash is unknown.
+let mockDiesAt: 'first part' | 'digest' = 'first part';
 jest.mock('node:worker_threads', () => ({
   Worker: class extends EventEmitter {
-    postMessage() {
-      setImmediate(() => this.emit('exit', 1));
+    postMessage(message: { memory: ArrayBuffer } | null) {
+      if (mockDiesAt === 'digest' && message !== null) setImmediate(() => this.emit('message', message.memory));
+      else setImmediate(() => this.emit('exit', 1));
     }
     terminate() {
       return Promise.resolve(1);
@@ -44,9 +47,12 @@ const request = (size: number) => ({
 });
 
 it.each([
-  ['a multipart upload', 20 * MiB],
-  ['a single PutObject', 1000],
-])('fails %s when the hashing thread dies, leaving nothing behind', async (_, size) => {
+  ['a multipart upload', 'first part', 20 * MiB],
+  ['a single PutObject', 'first part', 1000],
+  ['a multipart upload', 'digest', 20 * MiB],
+  ['a single PutObject', 'digest', 1000],
+] as const)('fails %s when the hashing thread dies at the %s, leaving nothing behind', async (_, diesAt, size) => {
+  mockDiesAt = diesAt;
   await expect(archiveToS3(new S3Client({}), request(size))).rejects.toMatchObject({
     name: 'S3.ArchiveFailed',
     message: expect.stringContaining('the hashing thread exited (1)'),
