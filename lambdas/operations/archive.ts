@@ -18,7 +18,7 @@ export function archiveKey(prefix: string, applianceName: string, fileName: stri
 /**
  * Streams the finished bundle into S3 (multipart, SHA-256 on the fly). A truncated or broken
  * download, or a failed upload, aborts the multipart upload and fails with the retryable
- * `S3.ArchiveFailed`; the state machine retries the whole step.
+ * `S3.ArchiveFailed`; the state machine retries the whole step, which writes the same key again.
  */
 export const archiveSupportBundle = operation(
   'archive-support-bundle',
@@ -26,12 +26,14 @@ export const archiveSupportBundle = operation(
     appliance: applianceSchema,
     executionId: z.optional(z.string()),
     key: nonEmpty(),
+    /** When the bundle was requested (epoch ms): it dates the S3 key, the same on every retry. */
+    requestedAt: z.number(),
     fileName: z.nullable(nonEmpty()),
     bucket: z.nullish(z.string().check(z.minLength(3))),
     prefix: z.string(),
     firmwareVersion: z.nullish(z.string()),
   }),
-  async ({ appliance, key, fileName, bucket, prefix, firmwareVersion, executionId }, ctx) => {
+  async ({ appliance, key, requestedAt, fileName, bucket, prefix, firmwareVersion, executionId }, ctx) => {
     const target = bucket ?? ctx.deps.archive?.defaultBucket;
     if (!target || !ctx.deps.archive) {
       throw new NamedError(
@@ -40,7 +42,7 @@ export const archiveSupportBundle = operation(
       );
     }
     const name = fileName ?? `${key}-debug_info.zip`;
-    const objectKey = archiveKey(prefix, appliance.name, name, new Date(ctx.now()));
+    const objectKey = archiveKey(prefix, appliance.name, name, new Date(requestedAt));
     const download = await (await ctx.sps(appliance)).downloadSupportBundle(key);
     ctx.log.info('archiving support bundle', { key, bucket: target, objectKey, bytes: download.contentLength });
     const stored = await archiveToS3(ctx.deps.archive.s3, {

@@ -37,7 +37,9 @@ export const createSupportBundle = operation(
       key = fresh[0]!.key;
     }
     ctx.log.info('support bundle requested', { key, jobsAlreadyThere: before.size });
-    return { key, deadline: ctx.now() + generateMinutes * 60_000, progress: {} };
+    // requestedAt dates the archive's S3 key: fixed here, a retried archive overwrites its own object.
+    const requestedAt = ctx.now();
+    return { key, requestedAt, deadline: requestedAt + generateMinutes * 60_000, progress: {} };
   },
 );
 

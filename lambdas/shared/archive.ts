@@ -91,8 +91,8 @@ function encryption(kmsKeyId: string | undefined) {
  * PART_SIZE × (QUEUE_SIZE + 1) whatever the size, and nothing touches the disk. A source that
  * breaks or ends short, or a failed part, aborts the multipart upload, so no partial object and
  * no orphaned parts remain; the error is `S3.ArchiveFailed` (retryable as a whole). The stored
- * object's size is checked with HeadObject before success is reported, then its sha256 is
- * added to its metadata.
+ * object's size is checked and its sha256 added to its metadata before success is reported; a
+ * failure there is `S3.ArchiveFailed` too.
  */
 export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<ArchiveResult> {
   const writer = new PartWriter(s3, {
@@ -126,26 +126,39 @@ export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<Ar
     await writer.close();
   }
   const { bytes } = writer;
+  try {
+    return { bucket: req.bucket, key: req.key, bytes, sha256, versionId: await verifyAndLabel(s3, req, bytes, sha256) };
+  } catch (err) {
+    // The object exists but is unproven: the whole archive is retried and writes the same key again.
+    if (err instanceof ArchiveError) throw err;
+    throw new ArchiveError(
+      `s3://${req.bucket}/${req.key} was stored but could not be verified: ${errorText(err)}`,
+      err,
+    );
+  }
+}
+
+/**
+ * Checks the stored object's size with HeadObject, then adds its sha256 to its metadata (the hash
+ * is known only once the stream has ended): a server-side copy of the object onto itself, so
+ * `head-object` shows everything needed to verify the bundle. Returns the object's version id.
+ */
+async function verifyAndLabel(s3: S3Client, req: ArchiveRequest, bytes: number, sha256: string) {
   const head = await s3.send(new HeadObjectCommand({ Bucket: req.bucket, Key: req.key }));
   if (head.ContentLength !== bytes) {
     throw new ArchiveError(`s3://${req.bucket}/${req.key} holds ${head.ContentLength} bytes, ${bytes} were sent`);
   }
-  let versionId = head.VersionId ?? null;
-  if (bytes <= MAX_COPY_BYTES) {
-    // The hash is known only once the stream has ended: copy the object onto itself (server side)
-    // to add it to the metadata, so `head-object` shows everything needed to verify the bundle.
-    const copied = await s3.send(
-      new CopyObjectCommand({
-        Bucket: req.bucket,
-        Key: req.key,
-        CopySource: `${req.bucket}/${encodeURIComponent(req.key).replace(/%2F/g, '/')}`,
-        MetadataDirective: 'REPLACE',
-        ContentType: req.contentType,
-        Metadata: { ...req.metadata, sha256 },
-        ...encryption(req.kmsKeyId),
-      }),
-    );
-    versionId = copied.VersionId ?? versionId;
-  }
-  return { bucket: req.bucket, key: req.key, bytes, sha256, versionId };
+  if (bytes > MAX_COPY_BYTES) return head.VersionId ?? null;
+  const copied = await s3.send(
+    new CopyObjectCommand({
+      Bucket: req.bucket,
+      Key: req.key,
+      CopySource: `${req.bucket}/${encodeURIComponent(req.key).replace(/%2F/g, '/')}`,
+      MetadataDirective: 'REPLACE',
+      ContentType: req.contentType,
+      Metadata: { ...req.metadata, sha256 },
+      ...encryption(req.kmsKeyId),
+    }),
+  );
+  return copied.VersionId ?? head.VersionId ?? null;
 }

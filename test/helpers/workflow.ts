@@ -145,6 +145,21 @@ export function failSecondPart(h: Harness): void {
   );
 }
 
+/** Makes the archive's first CopyObject (the sha256 label, after the object is stored) fail once. */
+export function failFirstCopy(h: Harness): void {
+  let failed = false;
+  h.s3!.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'CopyObjectCommand' && !failed) {
+        failed = true;
+        throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failFirstCopy' },
+  );
+}
+
 export function bundleInput(h: Harness, extra: { archive?: object; options?: object; name?: string } = {}) {
   return {
     appliance: h.ref(extra.name),

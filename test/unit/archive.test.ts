@@ -173,6 +173,23 @@ describe('archiveToS3', () => {
     });
   });
 
+  it.each([
+    ['HeadObject', HeadObjectCommand],
+    ['CopyObject', CopyObjectCommand],
+  ] as const)(
+    'names a %s failure after the object is stored S3.ArchiveFailed, so it is retried',
+    async (_, command) => {
+      s3.on(HeadObjectCommand).resolves({ ContentLength: 1000 });
+      s3.on(command as typeof HeadObjectCommand).rejects(
+        Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }),
+      );
+      await expect(archiveToS3(new S3Client({}), request(1000))).rejects.toMatchObject({
+        name: 'S3.ArchiveFailed',
+        message: `s3://archive/${request(0).key} was stored but could not be verified: SlowDown: Please reduce your request rate.`,
+      });
+    },
+  );
+
   it('keeps at most QUEUE_SIZE parts in flight and never reuses a buffer before its part is stored', async () => {
     const size = 7 * PART_SIZE + 5;
     s3.on(HeadObjectCommand).resolves({ ContentLength: size });

@@ -27,6 +27,7 @@ describe('Lambda entry points', () => {
     const failure = await handler({
       appliance: { name: 'sps-1', endpoint: 'https://127.0.0.1:9', credentialsSecretId: 'sps/sps-1' },
       key: 'k',
+      requestedAt: Date.parse('2026-11-22T12:00:00Z'),
       fileName: null,
       bucket: null,
       prefix: 'support-bundles/',

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
-import { BUCKET, bundleInput, expectNoSecrets, failSecondPart, startHarness, type Harness } from '../helpers/workflow';
+import {
+  BUCKET,
+  bundleInput,
+  expectNoSecrets,
+  failFirstCopy,
+  failSecondPart,
+  startHarness,
+  type Harness,
+} from '../helpers/workflow';
 
 /*
  * The real support-bundle ASL in the local engine, the real handlers, the simulator over HTTPS and
@@ -137,6 +145,20 @@ describe('support bundle archival', () => {
     expect(await s3.objects()).toHaveLength(1);
     expect(s3.orphanUploads()).toEqual([]);
     expect(result.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Archive')).toHaveLength(1);
+  });
+
+  it('retries a failed check of the stored object under the same key: one object, labelled, then the bundle removed', async () => {
+    h = await startHarness([{ name: 'sps-sim-1', bundleBytes: 20 * MiB }], { s3: true });
+    failFirstCopy(h);
+    const result = await h.run('support-bundle', bundleInput(h));
+    expectNoSecrets(h, result);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Archive')).toHaveLength(1);
+    const out = result.output as { key: string; bundleKey: string; sha256: string };
+    expect((await h.s3!.objects()).map((o) => o.key)).toEqual([out.key]);
+    const head = await h.s3!.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: out.key }));
+    expect(head.Metadata?.sha256).toBe(h.sim.appliance('sps-sim-1').expectedBundle(out.bundleKey).sha256);
+    expect(bundleStatuses(h)).toEqual([]);
   });
 
   it('aborts on an S3 failure mid-upload: nothing stored and the bundle NOT deleted', async () => {
