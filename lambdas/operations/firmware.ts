@@ -46,18 +46,22 @@ export const authenticate = operation(
 /**
  * `GET /api/info`. With a `deadline` it watches a reboot: connection errors, 401s and 503s mean
  * "still rebooting"; it fails with `Sps.Timeout` past the deadline and with `Sps.VersionMismatch`
- * when the appliance came back (after having gone down) on another version.
+ * when the appliance came back (after having gone down) on another version. Success needs
+ * evidence of the reboot: the appliance was seen down, or it runs another version than before
+ * (a reinstall of the running version is proven only by the appliance going down).
  */
 export const getInfo = operation(
   'get-info',
   z.object({
     ...base,
     expectedVersion: z.nullish(z.string()),
+    /** The version before the upgrade. */
+    previousVersion: z.nullish(z.string()),
     deadline: z.optional(z.number()),
     polling: z.optional(pollingSchema),
     previous: z.optional(z.partial(z.object({ wentDown: z.boolean(), nextPollSeconds: z.number() }))),
   }),
-  async ({ appliance, expectedVersion, deadline, polling, previous }, ctx) => {
+  async ({ appliance, expectedVersion, previousVersion, deadline, polling, previous }, ctx) => {
     const sps = await ctx.sps(appliance);
     if (deadline === undefined) {
       const info = await sps.getInfo();
@@ -74,7 +78,8 @@ export const getInfo = operation(
       lastProblem = err.message;
     }
     const wentDown = Boolean(previous?.wentDown) || !reachable;
-    const upgraded = reachable && firmwareVersion === expectedVersion;
+    const upgraded =
+      reachable && firmwareVersion === expectedVersion && (wentDown || firmwareVersion !== previousVersion);
     if (!upgraded && wentDown && reachable) {
       throw new NamedError(
         'Sps.VersionMismatch',

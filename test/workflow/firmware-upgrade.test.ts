@@ -70,6 +70,29 @@ describe('firmware upgrade', () => {
     expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
   });
 
+  it('reinstalling the running version succeeds only once the reboot was seen', async () => {
+    // No expectedVersion, and the URL holds the version already running: the first poll after the
+    // upgrade POST already reads that version, which proves nothing until the appliance went down.
+    const { h, result, calls } = await run({ firmwareVersion: '8.0.1' }, { firmware: { expectedVersion: undefined } });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      outcome: 'upgraded',
+      previousVersion: '8.0.1',
+      version: '8.0.1',
+      slotId: '2',
+    });
+    const journal = h.sim.journal.entries();
+    const upgradeAt = journal.findIndex((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade');
+    expect(journal.slice(upgradeAt).some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
+    expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
+    expect(
+      h.sim
+        .appliance('sps-sim-1')
+        .state()
+        .slots.find((s) => s.current),
+    ).toMatchObject({ key: '2' });
+  });
+
   it('stops after a passing precheck on a dry run', async () => {
     const { h, result, calls } = await run({}, { options: { dryRun: true } });
     expect(result.output).toMatchObject({ outcome: 'dry-run-passed', version: '7.5.1', slotId: '2' });
