@@ -1,7 +1,10 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../lambdas/shared/archive';
 import { SecretsManagerStore } from '../../lambdas/shared/aws';
+import { errorText } from '../../lambdas/shared/errors';
+import { parseInput, supportBundleInputSchema, unwrapEvent } from '../../lambdas/shared/input';
 import type { Deps } from '../../lambdas/shared/operation';
 import { systemClock, type Clock, type SecretStore } from '../../lambdas/shared/ports';
 import { LocalSecretStore, recordingLogger } from '../engine/adapters';
@@ -73,7 +76,10 @@ export function report(result: RunResult, stdout: Output, stderr: Output): numbe
 export const LOCAL_BUCKET = 'sps-workflows-archive';
 export const LOCAL_S3_DIR = join('.sps-workflows', 's3');
 
-/** `--s3-endpoint` (credentials from the AWS environment), else the embedded S3 server. */
+/**
+ * `--s3-endpoint` (credentials from the AWS environment), else the embedded S3 server. Either way
+ * the default bucket is LOCAL_BUCKET.
+ */
 export async function archiveStorage(
   endpoint: string | undefined,
   stderr: Output,
@@ -84,7 +90,7 @@ export async function archiveStorage(
     } catch {
       throw new UsageError(`--s3-endpoint ${endpoint} is not a URL`);
     }
-    return { archive: { s3: s3Client(endpoint) }, endpoint, close: async () => {} };
+    return { archive: { s3: s3Client(endpoint), defaultBucket: LOCAL_BUCKET }, endpoint, close: async () => {} };
   }
   const embedded = await startEmbeddedS3({ directory: LOCAL_S3_DIR, buckets: [LOCAL_BUCKET] });
   stderr.write(`embedded S3 at ${embedded.endpoint}, bucket ${LOCAL_BUCKET}, data in ${LOCAL_S3_DIR}/\n`);
@@ -96,6 +102,30 @@ export async function archiveStorage(
     endpoint: embedded.endpoint,
     close: () => embedded.close(),
   };
+}
+
+/**
+ * The bucket a support-bundle run writes to must be there before anything is asked of the
+ * appliance: otherwise the run would create a bundle, download it and only then fail. Input that
+ * does not parse is left to the run, which fails with `Input.Invalid` before any request.
+ */
+async function checkArchiveBucket(
+  input: unknown,
+  storage: { archive: NonNullable<Deps['archive']>; endpoint: string },
+) {
+  let bucket: string;
+  try {
+    bucket = parseInput(supportBundleInputSchema, unwrapEvent(input)).archive.bucket ?? storage.archive.defaultBucket!;
+  } catch {
+    return;
+  }
+  try {
+    await storage.archive.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    throw new UsageError(
+      `bucket ${bucket} cannot be used at ${storage.endpoint} (${errorText(err)}): create it, or name another in the input's archive.bucket`,
+    );
+  }
 }
 
 function readJson(file: string, what: string): unknown {
@@ -142,6 +172,7 @@ export async function runCommand(
   io.stderr.write(`${workflow}: execution ${executionName} (handler logs: ${logFile})\n`);
   const storage = workflow === 'support-bundle' ? await archiveStorage(opts.s3Endpoint, io.stderr) : undefined;
   try {
+    if (storage) await checkArchiveBucket(input, storage);
     const result = await execute({
       workflow: workflow as WorkflowName,
       input,

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../../local/s3/embedded';
 import { startSimulator, type Simulator } from '../../local/simulator';
 
 /* The `sps-workflows` command, spawned as a user runs it. */
@@ -18,11 +19,11 @@ afterAll(() => {
   for (const f of folders) rmSync(f, { recursive: true, force: true });
 });
 
-function cli(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}) {
+function cli(args: string[], opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? tempFolder(),
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', ...opts.env },
     });
     let stdout = '';
     let stderr = '';
@@ -104,6 +105,45 @@ describe('sps-workflows CLI', () => {
     const out = JSON.parse(res.stdout) as { bucket: string; sha256: string; bundleKey: string };
     expect(out.sha256).toBe(sim.appliances[0]!.expectedBundle(out.bundleKey).sha256);
   }, 60_000);
+
+  describe('--s3-endpoint', () => {
+    // Another S3-compatible server, reached as any would be: credentials from the AWS environment.
+    const env = {
+      AWS_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    };
+    const runAgainst = async (buckets: string[]) => {
+      const s3 = await startEmbeddedS3({ directory: tempFolder(), buckets });
+      try {
+        const requestsBefore = sim.journal.entries().length;
+        const res = await cli(
+          ['run', 'support-bundle', '--input', join(dir, 'bundle.json'), '--secrets', join(dir, 'secrets.json')].concat(
+            ['--s3-endpoint', s3.endpoint],
+          ),
+          { cwd: dir, env },
+        );
+        return { ...res, applianceRequests: sim.journal.entries().length - requestsBefore };
+      } finally {
+        await s3.close();
+      }
+    };
+
+    it('archives into its sps-workflows-archive bucket when the input names none', async () => {
+      const res = await runAgainst(['sps-workflows-archive']);
+      expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+      expect(JSON.parse(res.stdout)).toMatchObject({ bucket: 'sps-workflows-archive' });
+    }, 60_000);
+
+    it('exits 2 before any request to the appliance when the bucket is not there', async () => {
+      const res = await runAgainst(['another-bucket']);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(
+        /bucket sps-workflows-archive cannot be used at http:\/\/127\.0\.0\.1:\d+ \(.+\): create it/,
+      );
+      expect(res.applianceRequests).toBe(0);
+    }, 60_000);
+  });
 
   it('exits 1 with the error name and cause on stderr when the execution fails', async () => {
     const res = await cli(
