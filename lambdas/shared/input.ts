@@ -13,6 +13,9 @@ import { map } from './zod';
  */
 export const MAX_POLLS_PER_LOOP = 1000;
 
+/** The longest each wait may be set to (minutes); the state machines' own timeouts outlast their sum. */
+export const MAX_TIMEOUT_MINUTES = { fetchMinutes: 1440, rebootMinutes: 240, generateMinutes: 1440 } as const;
+
 const urlOrUndefined = (value: string): URL | undefined => {
   try {
     return new URL(value);
@@ -80,9 +83,7 @@ export const firmwareUpgradeInputSchema = map(
         // A string only: as a JSON number, 8.10 would arrive as 8.1.
         expectedVersion: map(
           z.optional(
-            z
-              .string({ error: 'must be a string such as "8.0.1"' })
-              .check(z.trim(), z.minLength(1), z.maxLength(64)),
+            z.string({ error: 'must be a string such as "8.0.1"' }).check(z.trim(), z.minLength(1), z.maxLength(64)),
           ),
           (v) => v ?? null,
         ),
@@ -95,8 +96,8 @@ export const firmwareUpgradeInputSchema = map(
           polling: z._default(pollingSchema, DEFAULT_POLLING),
           timeouts: z._default(
             z.strictObject({
-              fetchMinutes: z._default(intIn(1, 1440), 120),
-              rebootMinutes: z._default(intIn(1, 240), 45),
+              fetchMinutes: z._default(intIn(1, MAX_TIMEOUT_MINUTES.fetchMinutes), 120),
+              rebootMinutes: z._default(intIn(1, MAX_TIMEOUT_MINUTES.rebootMinutes), 45),
             }),
             DEFAULT_FIRMWARE_OPTIONS.timeouts,
           ),
@@ -165,9 +166,12 @@ export const supportBundleInputSchema = map(
         z.strictObject({
           deleteAfterArchive: z._default(z.boolean(), true),
           polling: z._default(pollingSchema, DEFAULT_POLLING),
-          timeouts: z._default(z.strictObject({ generateMinutes: z._default(intIn(1, 1440), 30) }), {
-            generateMinutes: 30,
-          }),
+          timeouts: z._default(
+            z.strictObject({ generateMinutes: z._default(intIn(1, MAX_TIMEOUT_MINUTES.generateMinutes), 30) }),
+            {
+              generateMinutes: 30,
+            },
+          ),
         }),
         DEFAULT_BUNDLE_OPTIONS,
       ),

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
+import { MAX_TIMEOUT_MINUTES } from '../../lambdas/shared/input';
 import { STATEMACHINES_DIR } from '../../local/engine/engine';
 
 // asl-validator ships CommonJS without types.
@@ -20,7 +21,10 @@ const LAMBDA_ERRORS = [
 const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
 const load = (file: string) => {
   const text = readFileSync(join(STATEMACHINES_DIR, file), 'utf8');
-  return { text, asl: JSON.parse(text) as { States: Record<string, State>; QueryLanguage?: string } };
+  return {
+    text,
+    asl: JSON.parse(text) as { States: Record<string, State>; QueryLanguage?: string; TimeoutSeconds: number },
+  };
 };
 
 describe.each(files)('%s', (file) => {
@@ -52,6 +56,13 @@ describe.each(files)('%s', (file) => {
       const lambdaRetry = retries.find((r) => LAMBDA_ERRORS.every((e) => r.ErrorEquals.includes(e)));
       expect({ name, jitter: lambdaRetry?.JitterStrategy }).toEqual({ name, jitter: 'FULL' });
     }
+  });
+
+  it('outlives the longest waits its input allows, so each ends in Sps.Timeout and its cleanup, never TIMED_OUT', () => {
+    const { fetchMinutes, rebootMinutes, generateMinutes } = MAX_TIMEOUT_MINUTES;
+    const waits = file.startsWith('firmware') ? fetchMinutes + rebootMinutes : generateMinutes;
+    // An hour more for the steps around the waits (an archive may take four 15-minute attempts).
+    expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(waits * 60 + 3600);
   });
 
   it('never retries SPS calls blindly: no States.ALL or POST-operation errors in Retry', () => {
