@@ -37,8 +37,22 @@ export interface Operation<R> {
   run(event: unknown, deps: Deps): Promise<R>;
 }
 
+/**
+ * A step's parameters come from the state machine, which passes on input that validate-input
+ * already accepted and what earlier steps returned: one that does not parse is a defect (or an
+ * appliance answer no earlier step caught), so `Internal.Error`, never the user's `Input.Invalid`.
+ */
+function stepParameters<S extends z.ZodMiniType>(name: string, schema: S, raw: unknown): z.output<S> {
+  try {
+    return parseInput(schema, raw);
+  } catch (err) {
+    const problems = err instanceof Error ? err.message.replace(/^Invalid input: /, '') : String(err);
+    throw new NamedError('Internal.Error', `${name} was given invalid parameters: ${problems}`);
+  }
+}
+
 /** Errors whose names are part of the contract pass through; anything else becomes `Internal.Error`. */
-const CONTRACT_ERROR = /^(Sps|Input|Secrets|S3)\./;
+const CONTRACT_ERROR = /^(Sps|Input|Secrets|S3|Internal)\./;
 
 // One client per appliance per process: a warm Lambda keeps its connections and session.
 const clients = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
@@ -115,7 +129,7 @@ export function operation<S extends z.ZodMiniType, R>(
       };
       let event: z.output<S> | undefined;
       try {
-        event = parseInput(schema, raw);
+        event = stepParameters(name, schema, raw);
         const result = await fn(event, ctx);
         log.info(`${name} done`);
         return result;

@@ -17,11 +17,14 @@ function deps(records: LogRecord[]): Deps {
 }
 
 describe('operation', () => {
-  it('rejects a malformed event with Input.Invalid and logs the failure by name', async () => {
+  it('rejects malformed step parameters as Internal.Error (a defect, not bad user input) and logs it by name', async () => {
     const records: LogRecord[] = [];
     const op = operation('probe', z.object({ appliance: applianceSchema }), async () => 'ok');
-    await expect(op.run({ appliance: { name: 'a' } }, deps(records))).rejects.toMatchObject({ name: 'Input.Invalid' });
-    expect(records.at(-1)).toMatchObject({ level: 'ERROR', operation: 'probe', error: 'Input.Invalid' });
+    await expect(op.run({ appliance: { name: 'a' } }, deps(records))).rejects.toMatchObject({
+      name: 'Internal.Error',
+      message: expect.stringMatching(/^probe was given invalid parameters: appliance\.endpoint: required/),
+    });
+    expect(records.at(-1)).toMatchObject({ level: 'ERROR', operation: 'probe', error: 'Internal.Error' });
   });
 
   it('wraps unexpected errors as Internal.Error and passes contract errors through', async () => {
