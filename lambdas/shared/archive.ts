@@ -17,6 +17,9 @@ const MAX_COPY_BYTES = 5 * 1024 ** 3;
 export function s3Client(endpoint?: string, extra: S3ClientConfig = {}): S3Client {
   const client = new S3Client({
     expectContinueHeader: false,
+    // Without these a stalled connection would hold the archive until the function's timeout,
+    // which is not retried; a timed-out request is retried by the SDK like any transient error.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
     ...(endpoint
       ? {
           endpoint,

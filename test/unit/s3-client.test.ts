@@ -27,6 +27,14 @@ describe('s3Client', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
+  it('gives up on a connection or a request that stalls rather than waiting for the function timeout', async () => {
+    const client = s3Client(endpoint, { region: 'us-east-1', credentials });
+    await client.send(new UploadPartCommand({ Bucket: 'archive', Key: 'k', UploadId: 'u', PartNumber: 1, Body: 'x' }));
+    seen.splice(0);
+    const handler = client.config.requestHandler as { httpHandlerConfigs(): Record<string, unknown> };
+    expect(handler.httpHandlerConfigs()).toMatchObject({ connectionTimeout: 10_000, requestTimeout: 120_000 });
+  });
+
   it('sends parts to an S3-compatible endpoint path-style, as plain bytes, without waiting for 100-continue', async () => {
     const client = s3Client(endpoint, { region: 'us-east-1', credentials });
     const Body = Buffer.alloc(3 * 1024 * 1024, 1);
