@@ -76,11 +76,21 @@ export interface ArchiveResult {
   versionId: string | null;
 }
 
-/** The download broke or the upload failed: nothing was stored, the whole archive may be retried. */
+/**
+ * The download broke or the upload failed: nothing was stored, or the object is unproven, and
+ * the whole archive may be retried (`S3.ArchiveFailed`). When S3 refused the request itself
+ * (access denied, no such bucket), a retry would only download the bundle again to be refused
+ * again: `S3.ArchiveRejected`, which the state machine does not retry.
+ */
 export class ArchiveError extends NamedError {
   constructor(message: string, cause?: unknown) {
-    super('S3.ArchiveFailed', message, { cause });
+    super(refusedByS3(cause) ? 'S3.ArchiveRejected' : 'S3.ArchiveFailed', message, { cause });
   }
+}
+
+function refusedByS3(err: unknown): boolean {
+  const { name, $metadata } = (err ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return $metadata?.httpStatusCode === 403 || name === 'NoSuchBucket';
 }
 
 function encryption(kmsKeyId: string | undefined) {

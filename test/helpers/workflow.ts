@@ -133,11 +133,14 @@ export function expectNoSecrets(h: Harness, result: RunResult): void {
 }
 
 /** Makes the archive's S3 client fail on the second multipart part, as an S3 outage mid-upload would. */
-export function failSecondPart(h: Harness): void {
+export function failSecondPart(
+  h: Harness,
+  error: object = { name: 'InternalError', message: 'We encountered an internal error' },
+): void {
   h.s3!.client.middlewareStack.add(
     (next) => async (args) => {
       if ((args.input as { PartNumber?: number }).PartNumber === 2) {
-        throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+        throw Object.assign(new Error(), error);
       }
       return next(args);
     },

@@ -126,6 +126,18 @@ describe('archiveToS3', () => {
     expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
   });
 
+  it.each([
+    ['access is denied', { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }],
+    ['the bucket does not exist', { name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }],
+  ])('names it S3.ArchiveRejected (not retried) when %s, and still aborts', async (_, refusal) => {
+    s3.on(UploadPartCommand).rejects(Object.assign(new Error('refused'), refusal));
+    await expect(archiveToS3(new S3Client({}), request(20 * MiB))).rejects.toMatchObject({
+      name: 'S3.ArchiveRejected',
+      message: expect.stringContaining(`${refusal.name}: refused`),
+    });
+    expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: 'up-1' });
+  });
+
   it.each([2, 3])('aborts when part %i fails while the others succeed', async (failing) => {
     s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => {
       if (input.PartNumber === failing) throw Object.assign(new Error('internal error'), { name: 'InternalError' });

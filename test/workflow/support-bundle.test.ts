@@ -173,6 +173,19 @@ describe('support bundle archival', () => {
     expect(bundleStatuses(h)).toEqual(['finished']);
   });
 
+  it('does not retry when S3 refuses the archive (access denied): one download, nothing stored, the bundle kept', async () => {
+    h = await startHarness([{ name: 'sps-sim-1', bundleBytes: 20 * MiB }], { s3: true });
+    failSecondPart(h, { name: 'AccessDenied', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+    const result = await h.run('support-bundle', bundleInput(h));
+    expectNoSecrets(h, result);
+    expectFailure(result, 'S3.ArchiveRejected', /AccessDenied: Access Denied/);
+    expect(result.events.some((e) => e.type === 'StateRetried' && e.state?.name === 'Archive')).toBe(false);
+    expect(h.sim.journal.entries().filter((e) => e.path.endsWith('/download'))).toHaveLength(1);
+    await expect(h.s3!.objects()).resolves.toEqual([]);
+    expect(h.s3!.orphanUploads()).toEqual([]);
+    expect(bundleStatuses(h)).toEqual(['finished']);
+  });
+
   it('logs in again when the session expires during polling', async () => {
     const { result, calls } = await run({ scenario: 'session-expires' });
     expect(result.status).toBe('SUCCEEDED');
