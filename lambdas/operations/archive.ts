@@ -26,8 +26,11 @@ export const archiveSupportBundle = operation(
     appliance: applianceSchema,
     executionId: z.optional(z.string()),
     key: nonEmpty(),
-    /** When the bundle was requested (epoch ms): it dates the S3 key, the same on every retry. */
-    requestedAt: z.number(),
+    /**
+     * When the bundle was requested (epoch ms): it dates the S3 key, the same on every retry.
+     * Optional for executions started by an earlier version of the state machine.
+     */
+    requestedAt: z.optional(z.number()),
     fileName: z.nullable(nonEmpty()),
     bucket: z.nullish(z.string().check(z.minLength(3))),
     prefix: z.string(),
@@ -42,7 +45,7 @@ export const archiveSupportBundle = operation(
       );
     }
     const name = fileName ?? `${key}-debug_info.zip`;
-    const objectKey = archiveKey(prefix, appliance.name, name, new Date(requestedAt));
+    const objectKey = archiveKey(prefix, appliance.name, name, new Date(requestedAt ?? ctx.now()));
     const download = await (await ctx.sps(appliance)).downloadSupportBundle(key);
     ctx.log.info('archiving support bundle', { key, bucket: target, objectKey, bytes: download.contentLength });
     const stored = await archiveToS3(ctx.deps.archive.s3, {

@@ -103,9 +103,10 @@ function encryption(kmsKeyId: string | undefined) {
  * Streams `source` into S3 with a multipart upload, hashing on the fly: memory stays at about
  * PART_SIZE × (QUEUE_SIZE + 1) whatever the size, and nothing touches the disk. A source that
  * breaks or ends short, or a failed part, aborts the multipart upload, so no partial object and
- * no orphaned parts remain; the error is `S3.ArchiveFailed` (retryable as a whole). The stored
- * object's size is checked and its sha256 added to its metadata before success is reported; a
- * failure there is `S3.ArchiveFailed` too.
+ * no orphaned parts remain; the error is `S3.ArchiveFailed` (retryable as a whole) or, when S3
+ * refused the request itself, `S3.ArchiveRejected`. The stored object's size is checked and its
+ * sha256 added to its metadata before success is reported; a failure there fails the archive the
+ * same way.
  */
 export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<ArchiveResult> {
   const writer = new PartWriter(s3, {
