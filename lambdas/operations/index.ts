@@ -2,12 +2,15 @@ import type { Operation } from '../shared/operation';
 import * as firmware from './firmware';
 import { archiveSupportBundle } from './archive';
 import { validateInput } from './input';
+import { acquireApplianceLock, releaseApplianceLock } from './lock';
 import * as supportBundle from './support-bundle';
 
 /** Every operation, by Lambda name. The ASL refers to each as `${<PascalName>FunctionArn}`. */
 export const OPERATIONS: Record<string, Operation<unknown>> = Object.fromEntries(
   [
     validateInput,
+    acquireApplianceLock,
+    releaseApplianceLock,
     firmware.authenticate,
     firmware.getInfo,
     firmware.listFirmwareSlots,

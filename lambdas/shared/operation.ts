@@ -4,7 +4,7 @@ import { readCredentials, SecretSessionStore, sessionSecretId } from './credenti
 import { errorText, NamedError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
-import type { Clock, LogPort, SecretStore } from './ports';
+import type { Clock, LockStore, LogPort, SecretStore } from './ports';
 import { SpsClient, type SpsClientOptions } from './sps/client';
 
 /** What a handler needs from the outside world; AWS and local wiring each build one. */
@@ -21,6 +21,8 @@ export interface Deps {
   progress?(report: { label: string; done: number; total?: number }): void;
   /** Where support bundles go: the S3 client (AWS or an S3-compatible endpoint) and defaults. */
   archive?: { s3: S3Client; defaultBucket?: string; kmsKeyId?: string };
+  /** The appliance locks (only the lock functions get them on AWS). */
+  locks?: LockStore;
 }
 
 export interface OperationContext {

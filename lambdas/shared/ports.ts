@@ -27,3 +27,14 @@ export interface SecretStore {
   /** Writes a new value, creating the secret when it does not exist yet. */
   put(id: string, value: string, description?: string): Promise<void>;
 }
+
+/**
+ * One workflow at a time per appliance (by name). The holder is an execution id; a holder that no
+ * longer runs (it finished, was aborted or timed out without giving the appliance up) does not count.
+ */
+export interface LockStore {
+  /** Takes the appliance for `owner`; when another running execution holds it, takes nothing and returns that one. */
+  acquire(appliance: string, owner: string): Promise<string | undefined>;
+  /** Gives the appliance up, if `owner` holds it. */
+  release(appliance: string, owner: string): Promise<void>;
+}

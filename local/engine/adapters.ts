@@ -1,4 +1,4 @@
-import type { LogPort, SecretStore } from '../../lambdas/shared/ports';
+import type { LockStore, LogPort, SecretStore } from '../../lambdas/shared/ports';
 
 /**
  * Stands in for Secrets Manager: credentials come from the `--secrets` map (secret id → value);
@@ -40,4 +40,25 @@ export function recordingLogger(sink: (record: LogRecord) => void, keys: Record<
     (message: string, attributes?: Record<string, unknown>): void =>
       sink({ level, message, timestamp: new Date().toISOString(), ...keys, ...attributes });
   return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+}
+
+/**
+ * Appliance locks within one process (the local engine runs every execution in-process): a lock
+ * whose holder is no longer running is free.
+ */
+export class LocalLockStore implements LockStore {
+  private readonly holders = new Map<string, string>();
+
+  constructor(private readonly isRunning: (execution: string) => boolean) {}
+
+  async acquire(appliance: string, owner: string): Promise<string | undefined> {
+    const holder = this.holders.get(appliance);
+    if (holder && holder !== owner && this.isRunning(holder)) return holder;
+    this.holders.set(appliance, owner);
+    return undefined;
+  }
+
+  async release(appliance: string, owner: string): Promise<void> {
+    if (this.holders.get(appliance) === owner) this.holders.delete(appliance);
+  }
 }

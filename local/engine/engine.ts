@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
 import type { Deps, Operation } from '../../lambdas/shared/operation';
+import { LocalLockStore } from './adapters';
 
 export type WorkflowName = 'firmware-upgrade' | 'support-bundle';
 
@@ -125,6 +126,12 @@ function prepare(workflow: WorkflowName) {
   return entry;
 }
 
+/** The executions this process is running: a lock whose holder is not among them is free. */
+const RUNNING = new Set<string>();
+let executionCount = 0;
+/** The appliance locks of local runs: shared by every execution in this process. */
+const LOCAL_LOCKS = new LocalLockStore((execution) => RUNNING.has(execution));
+
 /**
  * Runs a workflow's real ASL in-process (aws-local-stepfunctions) with the real handlers.
  * Wait states become local Tasks that call `wait` (the engine can only skip or sleep a fixed time,
@@ -133,6 +140,7 @@ function prepare(workflow: WorkflowName) {
  */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   const { machine, plan } = prepare(options.workflow);
+  const deps = options.deps.locks ? options.deps : { ...options.deps, locks: LOCAL_LOCKS };
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryIntervals: Record<string, number> = {};
   for (const [name, step] of plan) {
@@ -150,7 +158,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     } else if (step.kind === 'operation') {
       taskHandlers[name] = async (input) => {
         try {
-          return await step.operation.run(input, options.deps);
+          return await step.operation.run(input, deps);
         } catch (err) {
           const e = err instanceof Error ? err : new Error(String(err));
           const lambdaError = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
@@ -161,12 +169,14 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     }
   }
 
-  const executionName = options.executionName ?? `local-${Date.now().toString(36)}`;
+  const executionName = options.executionName ?? `local-${Date.now().toString(36)}-${++executionCount}`;
+  const executionId = `arn:aws:states:${REGION}:${ACCOUNT}:execution:sps-workflows-${options.workflow}:${executionName}`;
+  RUNNING.add(executionId);
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides: retryIntervals },
     context: {
       Execution: {
-        Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:sps-workflows-${options.workflow}:${executionName}`,
+        Id: executionId,
         Name: executionName,
         Input: options.input as never,
         StartTime: new Date().toISOString(),
@@ -194,6 +204,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     await collecting;
     const failure = err instanceof ExecutionError && err.cause instanceof Error ? err.cause : (err as Error);
     return { status: 'FAILED', error: failure.name, cause: failure.message, events };
+  } finally {
+    RUNNING.delete(executionId);
   }
 }
 

@@ -1,0 +1,41 @@
+import * as z from 'zod/mini';
+import { NamedError } from '../shared/errors';
+import { operation, type OperationContext } from '../shared/operation';
+import type { LockStore } from '../shared/ports';
+import { nonEmpty } from '../shared/zod';
+
+/*
+ * One workflow at a time per appliance: every execution takes its appliance right after validating
+ * its input and gives it up on every end, success or failure. A second execution for the same
+ * appliance waits (the state machine retries `Sps.Busy`) and then fails with `Sps.Busy`.
+ */
+
+const params = z.object({ applianceName: nonEmpty(), executionId: nonEmpty() });
+
+function locks(ctx: OperationContext): LockStore {
+  if (!ctx.deps.locks) throw new NamedError('Internal.Error', 'this function has no appliance lock store');
+  return ctx.deps.locks;
+}
+
+export const acquireApplianceLock = operation(
+  'acquire-appliance-lock',
+  params,
+  async ({ applianceName, executionId }, ctx) => {
+    const holder = await locks(ctx).acquire(applianceName, executionId);
+    if (holder) {
+      throw new NamedError('Sps.Busy', `${applianceName} is busy: execution ${holder} is working on it`);
+    }
+    ctx.log.info('appliance taken', { applianceName });
+    return { held: true };
+  },
+);
+
+export const releaseApplianceLock = operation(
+  'release-appliance-lock',
+  params,
+  async ({ applianceName, executionId }, ctx) => {
+    await locks(ctx).release(applianceName, executionId);
+    ctx.log.info('appliance released', { applianceName });
+    return { released: true };
+  },
+);
