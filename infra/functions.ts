@@ -10,13 +10,17 @@ export interface FunctionSpec {
   sps: boolean;
   /** Writes support bundles to the archive bucket. */
   archive?: boolean;
+  /** Takes and gives up appliance locks (the lock table; the workflows' executions, to see a holder still runs). */
+  locks?: boolean;
 }
 
 const sps = (name: string, timeoutSeconds = 60): FunctionSpec => ({ name, memoryMb: 256, timeoutSeconds, sps: true });
 
-/** One function per SPS operation (DESIGN.md, "Operations"), plus input validation. */
+/** One function per SPS operation (DESIGN.md, "Operations"), plus input validation and the appliance lock. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'validate-input', memoryMb: 256, timeoutSeconds: 10, sps: false },
+  { name: 'acquire-appliance-lock', memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },
+  { name: 'release-appliance-lock', memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },
   sps('authenticate'),
   sps('get-info'),
   sps('list-firmware-slots'),

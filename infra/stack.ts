@@ -1,5 +1,6 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -29,6 +30,7 @@ export class SpsWorkflowsStack extends Stack {
   readonly firmwareUpgrade: Workflow;
   readonly supportBundle: Workflow;
   readonly archiveBucket: Bucket;
+  readonly lockTable: Table;
   readonly functions: Record<string, IFunction> = {};
 
   constructor(scope: Construct, id: string, props: SpsWorkflowsStackProps) {
@@ -84,6 +86,17 @@ export class SpsWorkflowsStack extends Stack {
     const securityGroups = network?.securityGroupIds.map((id, i) =>
       ec2.SecurityGroup.fromSecurityGroupId(this, `Sg${i}`, id),
     );
+    // One workflow at a time per appliance: the lock functions' table. Locks are short-lived state.
+    this.lockTable = new Table(this, 'ApplianceLocks', {
+      partitionKey: { name: 'appliance', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: kmsKey ? TableEncryption.CUSTOMER_MANAGED : TableEncryption.AWS_MANAGED,
+      encryptionKey: kmsKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const machineNames = [`${this.stackName}-firmware-upgrade`, `${this.stackName}-support-bundle`] as const;
+
     for (const spec of FUNCTIONS) {
       const construct = new SpsFunction(
         this,
@@ -93,6 +106,7 @@ export class SpsWorkflowsStack extends Stack {
           environment: {
             SESSION_SECRET_PREFIX,
             ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
+            ...(spec.locks ? { LOCK_TABLE: this.lockTable.tableName } : {}),
           },
           vpc,
           subnets,
@@ -101,17 +115,20 @@ export class SpsWorkflowsStack extends Stack {
       );
       if (spec.sps) this.grantSecrets(construct, config);
       if (spec.archive) this.grantArchive(construct, config.archive.prefix);
+      if (spec.locks) this.grantLocks(construct, machineNames);
       this.functions[substitutionKey(spec.name)] = construct.fn;
     }
 
     this.firmwareUpgrade = new Workflow(this, 'FirmwareUpgrade', {
       file: 'firmware-upgrade.asl.json',
+      stateMachineName: machineNames[0],
       functions: this.functions,
       topic,
       kmsKey,
     });
     this.supportBundle = new Workflow(this, 'SupportBundle', {
       file: 'support-bundle.asl.json',
+      stateMachineName: machineNames[1],
       functions: this.functions,
       topic,
       kmsKey,
@@ -195,6 +212,33 @@ export class SpsWorkflowsStack extends Stack {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
       reason: 'Object keys are made at run time (appliance/date/file); writes are limited to the archive prefix.',
     });
+  }
+
+  /** The lock table (put and conditional delete), and the status of the workflows' executions, to tell a live holder. */
+  private grantLocks({ fn }: SpsFunction, machineNames: readonly string[]): void {
+    this.lockTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: machineNames.map((name) =>
+          Arn.format(
+            {
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${name}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            this,
+          ),
+        ),
+      }),
+    );
+    for (const name of machineNames) {
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*]`,
+        reason: "A lock's holder is any execution of the stack's own two state machines; only their status is read.",
+      });
+    }
   }
 
   /** Firmware release events and the nightly archival schedule, per configured appliance. */

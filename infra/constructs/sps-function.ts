@@ -8,7 +8,12 @@ import { Construct } from 'constructs';
 import { handlerEntry, ROOT, type FunctionSpec } from '../functions';
 
 /** AWS SDK clients every Node.js Lambda runtime provides; everything else is bundled. */
-export const RUNTIME_SDK_CLIENTS = ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager'] as const;
+export const RUNTIME_SDK_CLIENTS = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sfn',
+] as const;
 
 export interface SpsFunctionProps {
   spec: FunctionSpec;

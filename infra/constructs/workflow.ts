@@ -25,6 +25,8 @@ export interface WorkflowProps {
   functions: Record<string, IFunction>;
   topic: ITopic;
   kmsKey?: IKey;
+  /** Fixed, so that the lock functions' policy can name its executions without a reference to it. */
+  stateMachineName: string;
 }
 
 /** A Standard state machine from its ASL file, with least-privilege invoke, logs, tracing and alarms. */
@@ -49,6 +51,7 @@ export class Workflow extends Construct {
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromString(readFileSync(path, 'utf8')),
       definitionSubstitutions: substitutions,
+      stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       // Execution data carries workflow state only (ids, statuses): still, keep it out of logs.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },

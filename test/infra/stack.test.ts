@@ -100,6 +100,27 @@ describe('functions', () => {
     );
     expect(validate).toHaveLength(FUNCTIONS.filter((f) => f.sps).length);
   });
+
+  it('lets only the lock functions write the lock table and read the status of the workflows own executions', () => {
+    const [table] = resources('AWS::DynamoDB::Table');
+    expect(table!.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'appliance', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    const lockers = resources('AWS::IAM::Policy').filter((p) => JSON.stringify(p.Properties).includes('dynamodb:'));
+    expect(lockers).toHaveLength(FUNCTIONS.filter((f) => f.locks).length);
+    for (const policy of lockers) {
+      const text = JSON.stringify(policy.Properties);
+      expect(text).toContain('states:DescribeExecution');
+      expect(text).toContain(':execution:SpsWorkflows-firmware-upgrade:*');
+      expect(text).toContain(':execution:SpsWorkflows-support-bundle:*');
+    }
+    const withTable = resources('AWS::Lambda::Function').filter((f) =>
+      JSON.stringify(f.Properties).includes('LOCK_TABLE'),
+    );
+    expect(withTable).toHaveLength(2);
+  });
 });
 
 describe('state machines', () => {
