@@ -46,7 +46,8 @@ export const authenticate = operation(
 /**
  * `GET /api/info`. With a `deadline` it watches a reboot: connection errors, 401s and 503s mean
  * "still rebooting"; it fails with `Sps.Timeout` past the deadline and with `Sps.VersionMismatch`
- * when the appliance came back (after having gone down) on another version. Success needs
+ * when the appliance came back (after having gone down) on neither the previous nor the expected
+ * version. Success needs
  * evidence of the reboot: the appliance was seen down, or it runs another version than before
  * (a reinstall of the running version is proven only by the appliance going down).
  */
@@ -80,7 +81,9 @@ export const getInfo = operation(
     const wentDown = Boolean(previous?.wentDown) || !reachable;
     const upgraded =
       reachable && firmwareVersion === expectedVersion && (wentDown || firmwareVersion !== previousVersion);
-    if (!upgraded && wentDown && reachable) {
+    // Back on a third version: the upgrade went wrong. Still on the previous one: a blip before the
+    // reboot (a 503, a reset) is no proof it happened, so keep watching until the deadline.
+    if (!upgraded && wentDown && reachable && firmwareVersion !== previousVersion) {
       throw new NamedError(
         'Sps.VersionMismatch',
         `${appliance.name} came back from the reboot running ${firmwareVersion ?? 'an unknown version'}, expected ${expectedVersion}`,
