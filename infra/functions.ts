@@ -14,7 +14,9 @@ export interface FunctionSpec {
   locks?: boolean;
 }
 
-const sps = (name: string, timeoutSeconds = 60): FunctionSpec => ({ name, memoryMb: 256, timeoutSeconds, sps: true });
+// 150 s: a login and a call that both hang (connect + headers timeouts, twice) still end in a
+// named error (Sps.RequestTimeout) rather than in the function's own timeout.
+const sps = (name: string, timeoutSeconds = 150): FunctionSpec => ({ name, memoryMb: 256, timeoutSeconds, sps: true });
 
 /** One function per SPS operation (DESIGN.md, "Operations"), plus input validation and the appliance lock. */
 export const FUNCTIONS: readonly FunctionSpec[] = [

@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
 import { MAX_TIMEOUT_MINUTES } from '../../lambdas/shared/input';
+import { DEFAULT_TIMEOUTS } from '../../lambdas/shared/sps/client';
+import { FUNCTIONS, substitutionKey as functionKey } from '../../infra/functions';
 import { STATEMACHINES_DIR } from '../../local/engine/engine';
 
 // asl-validator ships CommonJS without types.
@@ -63,6 +65,16 @@ describe.each(files)('%s', (file) => {
     const waits = file.startsWith('firmware') ? fetchMinutes + rebootMinutes : generateMinutes;
     // An hour more for the steps around the waits (an archive may take four 15-minute attempts).
     expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(waits * 60 + 3600);
+  });
+
+  it('lets every SPS call report a hung appliance by name: its task outlasts its function, which outlasts a login and a call that both hang', () => {
+    const { connectMs, headersMs } = DEFAULT_TIMEOUTS;
+    for (const [name, task] of states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('${'))) {
+      const spec = FUNCTIONS.find((f) => `\${${functionKey(f.name)}}` === task.Resource)!;
+      expect({ name, task: (task.TimeoutSeconds as number) >= spec.timeoutSeconds }).toEqual({ name, task: true });
+      if (spec.sps)
+        expect({ name, fn: spec.timeoutSeconds * 1000 >= 2 * (connectMs + headersMs) }).toEqual({ name, fn: true });
+    }
   });
 
   it('never retries SPS calls blindly: no States.ALL or POST-operation errors in Retry', () => {
