@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NamedError, SpsApiError } from '../shared/errors';
+import { errorText, NamedError, SpsApiError, SpsConnectionError, SpsRequestTimeoutError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
@@ -307,9 +307,27 @@ export const upgradeFirmware = operation(
   'upgrade-firmware',
   z.object({ ...base, slotId, message: nonEmpty(), rebootMinutes: positive() }),
   async ({ appliance, slotId, message, rebootMinutes }, ctx) => {
-    const result = await (await ctx.sps(appliance)).upgradeFirmware(slotId, message);
     const deadline = ctx.now() + rebootMinutes * 60_000;
+    let accepted: { slotId: string; testSummary: string | null };
+    try {
+      const result = await (await ctx.sps(appliance)).upgradeFirmware(slotId, message);
+      accepted = { slotId: result.slotId || slotId, testSummary: result.testSummary };
+    } catch (err) {
+      // The POST went out but its answer was lost (the connection reset, or no answer in time): the
+      // appliance may well be rebooting into the new firmware. Failing now would report a failure
+      // while it upgrades; the reboot watch decides instead, by its evidence rules or its deadline.
+      if (!answerLost(err)) throw err;
+      ctx.log.warn('upgrade answer lost, watching the reboot', { slotId, error: errorText(err) });
+      accepted = { slotId, testSummary: null };
+    }
     ctx.log.info('upgrade accepted, appliance reboots', { slotId, rebootWithin: minutes(rebootMinutes * 60_000) });
-    return { slotId: result.slotId || slotId, testSummary: result.testSummary, rebootDeadline: deadline };
+    return { ...accepted, rebootDeadline: deadline };
   },
 );
+
+/** A request that reached the appliance but whose answer never came back. */
+function answerLost(err: unknown): boolean {
+  if (err instanceof SpsRequestTimeoutError) return err.phase !== 'connect';
+  return err instanceof SpsConnectionError && err.code !== undefined && LOST_ANSWER_CODES.has(err.code);
+}
+const LOST_ANSWER_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);

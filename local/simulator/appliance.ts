@@ -44,7 +44,8 @@ export interface ApplianceOptions {
   firmwareCatalog?: Array<{ url: string; version: string; sha256?: string }>;
 }
 
-export type FaultKind = 'http-503' | 'http-500-json' | 'reset' | 'truncate' | 'hang';
+/** `lost-answer`: the request is carried out, then the connection resets before the answer. */
+export type FaultKind = 'http-503' | 'http-500-json' | 'reset' | 'truncate' | 'hang' | 'lost-answer';
 export interface Fault {
   method?: string;
   path?: RegExp | string;
@@ -412,6 +413,11 @@ export class Appliance {
   // ---- requests -----------------------------------------------------------------------------
 
   handle(req: SimRequest, now: number): SimAction {
+    const action = this.respond(req, now);
+    return this.matchFault(req, (kind) => kind === 'lost-answer') ? { kind: 'reset' } : action;
+  }
+
+  private respond(req: SimRequest, now: number): SimAction {
     this.settle(now);
     const fault = this.takeFault(req);
     if (fault) return fault;
@@ -474,16 +480,23 @@ export class Appliance {
     return this.route(req, body as Record<string, unknown> | undefined, now, meta);
   }
 
-  private takeFault(req: SimRequest): SimAction | undefined {
+  /** Takes (counts down) the first fault of an accepted kind that matches the request. */
+  private matchFault(req: SimRequest, accept: (kind: FaultKind) => boolean): Fault | undefined {
     const i = this.faults.findIndex(
       (f) =>
-        f.kind !== 'truncate' &&
+        accept(f.kind) &&
         (!f.method || f.method === req.method) &&
         (!f.path || (typeof f.path === 'string' ? req.path === f.path : f.path.test(req.path))),
     );
     if (i < 0) return undefined;
     const f = this.faults[i]!;
     if (--f.left <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  private takeFault(req: SimRequest): SimAction | undefined {
+    const f = this.matchFault(req, (kind) => kind !== 'truncate' && kind !== 'lost-answer');
+    if (!f) return undefined;
     switch (f.kind) {
       case 'http-503':
         return { kind: 'html', status: 503, title: '503 Service Unavailable' };
@@ -494,7 +507,8 @@ export class Appliance {
       case 'hang':
         return { kind: 'hang' };
       case 'truncate':
-        return undefined; // applied by the download route
+      case 'lost-answer':
+        return undefined; // applied by the download route, or after the request is carried out
     }
   }
 

@@ -93,6 +93,28 @@ describe('firmware upgrade', () => {
     ).toMatchObject({ key: '2' });
   });
 
+  it('watches the reboot when the upgrade was carried out but its answer was lost, and proves it', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    h.sim.appliance('sps-sim-1').injectFault({ method: 'POST', path: '/api/firmware/upgrade', kind: 'lost-answer' });
+    const result = await h.run('firmware-upgrade', firmwareInput(h));
+    expectNoSecrets(h, result);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ outcome: 'upgraded', previousVersion: '7.5.1', version: '8.0.1' });
+    const posts = h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade');
+    expect(posts).toHaveLength(1);
+  });
+
+  it('ends in Sps.Timeout, never a second POST, when the upgrade request was lost before the appliance saw it', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    h.sim.appliance('sps-sim-1').injectFault({ method: 'POST', path: '/api/firmware/upgrade', kind: 'reset' });
+    const result = await h.run('firmware-upgrade', firmwareInput(h));
+    expectNoSecrets(h, result);
+    expectFailure(result, 'Sps.Timeout', /did not come back running 8.0.1 .*it still runs 7.5.1/);
+    const posts = h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade');
+    expect(posts).toHaveLength(1);
+    expect(h.sim.appliance('sps-sim-1').state().firmwareVersion).toBe('7.5.1');
+  });
+
   it('stops after a passing precheck on a dry run', async () => {
     const { h, result, calls } = await run({}, { options: { dryRun: true } });
     expect(result.output).toMatchObject({ outcome: 'dry-run-passed', version: '7.5.1', slotId: '2' });

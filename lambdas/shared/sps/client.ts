@@ -98,7 +98,15 @@ interface Exchange {
   path: string;
   body?: unknown;
   accept?: string;
+  /** Replaces the headers timeout for a call the appliance works on before it answers. */
+  headersMs?: number;
 }
+
+/**
+ * The precheck and the upgrade run on the appliance before it answers: up to this long, which
+ * leaves a login's time within their 300 s functions.
+ */
+export const LONG_CALL_HEADERS_MS = 220_000;
 
 const IDEMPOTENT: ReadonlySet<Method> = new Set(['GET', 'DELETE']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -254,6 +262,7 @@ export class SpsClient {
             method: x.method,
             headers,
             body,
+            headersTimeout: x.headersMs,
           });
         } catch (err) {
           throw transportError(err, x.method, path);
@@ -373,7 +382,12 @@ export class SpsClient {
   /** The precheck. A failing test throws `SpsPrecheckFailedError` with the appliance's `test_summary`. */
   testFirmware(slotId: string) {
     return this.json(
-      { method: 'POST', path: '/api/firmware/test', body: { slot_id: slotNumber(slotId) } },
+      {
+        method: 'POST',
+        path: '/api/firmware/test',
+        body: { slot_id: slotNumber(slotId) },
+        headersMs: LONG_CALL_HEADERS_MS,
+      },
       firmwareTestSchema,
     );
   }
@@ -381,7 +395,12 @@ export class SpsClient {
   /** Starts the upgrade into `slotId`; the appliance reboots afterwards. */
   upgradeFirmware(slotId: string, message: string) {
     return this.json(
-      { method: 'POST', path: '/api/firmware/upgrade', body: { slot_id: slotNumber(slotId), message } },
+      {
+        method: 'POST',
+        path: '/api/firmware/upgrade',
+        body: { slot_id: slotNumber(slotId), message },
+        headersMs: LONG_CALL_HEADERS_MS,
+      },
       firmwareTestSchema,
     );
   }
