@@ -4,7 +4,7 @@ import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
-import type { FirmwareSlot } from '../shared/sps/schemas';
+import type { FirmwareFetch, FirmwareSlot } from '../shared/sps/schemas';
 
 /*
  * The firmware operations, one Lambda each. Every event carries the appliance reference (and,
@@ -151,7 +151,7 @@ function compareVersions(a: string, b: string): number {
 
 /**
  * Reuses a fetch of the same URL that is queued, in progress or finished (into a slot that still
- * holds firmware); otherwise needs an empty slot (`Sps.NoEmptySlot`, or with `freeOldestSlot` the
+ * holds its image); otherwise needs an empty slot (`Sps.NoEmptySlot`, or with `freeOldestSlot` the
  * lowest version that is neither current nor after-reboot is deleted) and starts a new fetch.
  */
 export const startFirmwareFetch = operation(
@@ -166,13 +166,21 @@ export const startFirmwareFetch = operation(
     const sps = await ctx.sps(appliance);
     const deadline = ctx.now() + fetchMinutes * 60_000;
     const [fetches, slots] = await Promise.all([sps.listFirmwareFetches(), sps.listFirmwareSlots()]);
-    const filled = new Set(slots.slots.filter((s) => !s.empty).map((s) => s.id));
+    // A finished fetch still holds its image only if its slot is filled, not running (an upgrade
+    // since made it current) and no later fetch went into it.
+    const holding = new Set(slots.slots.filter((s) => !s.empty && !s.current).map((s) => s.id));
+    const latestBySlot = new Map<string, FirmwareFetch>();
+    for (const f of fetches) {
+      const before = f.slotId === null ? undefined : latestBySlot.get(f.slotId);
+      if (f.slotId !== null && (!before || (f.startTime ?? '') > (before.startTime ?? '')))
+        latestBySlot.set(f.slotId, f);
+    }
     const reusable = fetches.find(
       (f) =>
         f.url === firmware.url &&
         (f.status === 'queued' ||
           f.status === 'in-progress' ||
-          (f.status === 'finished' && f.slotId !== null && filled.has(f.slotId))),
+          (f.status === 'finished' && f.slotId !== null && holding.has(f.slotId) && latestBySlot.get(f.slotId) === f)),
     );
     if (reusable) {
       ctx.log.info('reusing firmware fetch', { key: reusable.key, status: reusable.status });

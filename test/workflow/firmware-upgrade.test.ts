@@ -1,5 +1,6 @@
 import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
+import { SpsClient } from '../../lambdas/shared/sps/client';
 import { expectNoSecrets, firmwareInput, startHarness, type Harness } from '../helpers/workflow';
 
 /*
@@ -155,6 +156,37 @@ describe('firmware upgrade', () => {
     expect(second.output).toMatchObject({ outcome: 'dry-run-passed', slotId: '2' });
     expect(h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/fetch')).toHaveLength(
       0,
+    );
+  });
+
+  it('does not reuse a finished fetch whose slot a later fetch filled with another image', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    expect((await h.run('firmware-upgrade', firmwareInput(h, { options: { dryRun: true } }))).status).toBe('SUCCEEDED');
+    // Slot 2 (8.0.1 from the URL above) is emptied on the appliance and refilled from another URL.
+    const a = h.sim.appliance('sps-sim-1');
+    const sps = new SpsClient({
+      endpoint: a.endpoint,
+      credentials: { username: a.username, password: a.password },
+      caCertificate: h.sim.caPem,
+    });
+    await sps.deleteFirmwareSlot('2');
+    const other = await h.run(
+      'firmware-upgrade',
+      firmwareInput(h, {
+        firmware: { url: 'https://downloads.example.internal/sps-8.1.0.iso', expectedVersion: '8.1.0' },
+        options: { dryRun: true },
+      }),
+    );
+    expect(other.output).toMatchObject({ slotId: '2' });
+    h.sim.journal.clear();
+    const again = await h.run(
+      'firmware-upgrade',
+      firmwareInput(h, { options: { dryRun: true, freeOldestSlot: true } }),
+    );
+    expect(again.output).toMatchObject({ outcome: 'dry-run-passed' });
+    expect(again.output).not.toMatchObject({ slotId: '2' });
+    expect(h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/fetch')).toHaveLength(
+      1,
     );
   });
 
