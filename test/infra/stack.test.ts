@@ -180,6 +180,14 @@ describe('state machines', () => {
     t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       EncryptionConfiguration: { KmsKeyId: kmsKeyArn, Type: 'CUSTOMER_MANAGED_KMS_KEY' },
     });
+    // The roles may use the key only in their own state machine's encryption context: a named one
+    // (an unnamed machine's ARN is not known at synth, and the condition would match nothing).
+    const json = JSON.stringify(t.toJSON());
+    expect(json).toContain('kms:EncryptionContext:aws:states:stateMachineArn');
+    expect(json).not.toContain(':stateMachine:"');
+    for (const name of ['SpsWorkflows-firmware-upgrade', 'SpsWorkflows-support-bundle']) {
+      expect(json).toContain(`:stateMachine:${name}"`);
+    }
   });
 });
 
