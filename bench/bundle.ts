@@ -1,6 +1,7 @@
 import { buildSync } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUNTIME_SDK_CLIENTS } from '../infra/functions';
 
 export const BENCH_OUT = join(__dirname, '..', '.bench-out');
 
@@ -24,7 +25,7 @@ export function bundle(
     logLevel: 'silent',
     metafile: true,
     // As infra/constructs/sps-function.ts bundles them: the runtime's SDK clients stay external.
-    external: ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager'],
+    external: [...RUNTIME_SDK_CLIENTS],
     ...extra,
   });
   const bytes = Object.values(result.metafile!.outputs)[0]!.bytes;

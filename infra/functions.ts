@@ -1,5 +1,13 @@
 import { join } from 'node:path';
 
+/** AWS SDK clients every Node.js Lambda runtime provides; everything else is bundled. */
+export const RUNTIME_SDK_CLIENTS = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sfn',
+] as const;
+
 /** What one Lambda function needs: sizing and the resources it may touch. */
 export interface FunctionSpec {
   /** The operation name: `lambdas/handlers/<name>.ts`, and `${<PascalName>FunctionArn}` in the ASL. */

@@ -5,15 +5,7 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { handlerEntry, ROOT, type FunctionSpec } from '../functions';
-
-/** AWS SDK clients every Node.js Lambda runtime provides; everything else is bundled. */
-export const RUNTIME_SDK_CLIENTS = [
-  '@aws-sdk/client-dynamodb',
-  '@aws-sdk/client-s3',
-  '@aws-sdk/client-secrets-manager',
-  '@aws-sdk/client-sfn',
-] as const;
+import { handlerEntry, ROOT, RUNTIME_SDK_CLIENTS, type FunctionSpec } from '../functions';
 
 export interface SpsFunctionProps {
   spec: FunctionSpec;
