@@ -3,6 +3,7 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -32,7 +33,11 @@ export class SecretsManagerStore implements SecretStore {
       try {
         await this.client.send(new CreateSecretCommand({ Name: id, SecretString: value, Description: description }));
       } catch (createErr) {
-        throw secretError(createErr, id, 'create');
+        // Created meanwhile by another invocation: write this value over it.
+        if (!(createErr instanceof ResourceExistsException)) throw secretError(createErr, id, 'create');
+        await this.client
+          .send(new PutSecretValueCommand({ SecretId: id, SecretString: value }))
+          .catch((putErr: unknown) => Promise.reject(secretError(putErr, id, 'write')));
       }
     }
   }

@@ -2,6 +2,7 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -49,6 +50,17 @@ describe('SecretsManagerStore', () => {
       Description: 'desc',
     });
     expect(sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1);
+  });
+
+  it('writes over a secret another invocation created between its put and its create', async () => {
+    sm.on(PutSecretValueCommand).rejectsOnce(notFound()).resolves({});
+    sm.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: {} }));
+    await store().put('sessions/raced', 'v3');
+    expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 2);
+    expect(sm).toHaveReceivedNthSpecificCommandWith(2, PutSecretValueCommand, {
+      SecretId: 'sessions/raced',
+      SecretString: 'v3',
+    });
   });
 
   it('fails with a named error when the write is denied, without the value', async () => {
