@@ -25,7 +25,7 @@ export const acquireApplianceLock = operation(
     if (holder) {
       throw new NamedError('Sps.Busy', `${applianceName} is busy: execution ${holder} is working on it`);
     }
-    ctx.log.info('appliance taken', { applianceName });
+    ctx.log.info('appliance taken');
     return { held: true };
   },
 );
@@ -35,7 +35,7 @@ export const releaseApplianceLock = operation(
   params,
   async ({ applianceName, executionId }, ctx) => {
     await locks(ctx).release(applianceName, executionId);
-    ctx.log.info('appliance released', { applianceName });
+    ctx.log.info('appliance released');
     return { released: true };
   },
 );

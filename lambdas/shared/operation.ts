@@ -115,11 +115,16 @@ export function operation<S extends z.ZodMiniType, R>(
   return {
     name,
     async run(raw: unknown, deps: Deps): Promise<R> {
-      const rawEvent = (raw ?? {}) as { executionId?: unknown; appliance?: { name?: unknown } };
+      const rawEvent = (raw ?? {}) as {
+        executionId?: unknown;
+        appliance?: { name?: unknown };
+        applianceName?: unknown; // the lock operations name the appliance only
+      };
+      const applianceName = rawEvent.appliance?.name ?? rawEvent.applianceName;
       const log = deps.logger({
         operation: name,
         executionId: typeof rawEvent.executionId === 'string' ? rawEvent.executionId : undefined,
-        appliance: typeof rawEvent.appliance?.name === 'string' ? rawEvent.appliance.name : undefined,
+        appliance: typeof applianceName === 'string' ? applianceName : undefined,
       });
       currentLog.set(deps, log);
       const ctx: OperationContext = {

@@ -7,7 +7,8 @@ import {
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { LocalLockStore } from '../../local/engine/adapters';
+import { LocalLockStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
+import { acquireApplianceLock } from '../../lambdas/operations/lock';
 import { DynamoLockStore } from '../../lambdas/shared/locks';
 
 const db = mockClient(DynamoDBClient);
@@ -97,5 +98,28 @@ describe('LocalLockStore', () => {
     await expect(locks.acquire('sps-1', B)).resolves.toBe(A);
     running.delete(A);
     await expect(locks.acquire('sps-1', B)).resolves.toBeUndefined();
+  });
+});
+
+describe('acquire-appliance-lock', () => {
+  it('fails with Sps.Busy naming the holder, and logs under the appliance name', async () => {
+    const records: LogRecord[] = [];
+    const deps = {
+      secrets: { get: async () => undefined, put: async () => {} },
+      clock: { now: () => 0 },
+      sessionSecretPrefix: 's/',
+      logger: (keys: Record<string, unknown>) => recordingLogger((r) => records.push(r), keys),
+      locks: new LocalLockStore(() => true),
+    };
+    await acquireApplianceLock.run({ applianceName: 'sps-1', executionId: A }, deps);
+    await expect(acquireApplianceLock.run({ applianceName: 'sps-1', executionId: B }, deps)).rejects.toMatchObject({
+      name: 'Sps.Busy',
+      message: `sps-1 is busy: execution ${A} is working on it`,
+    });
+    expect(records.map((r) => [r.message, r.appliance])).toEqual([
+      ['appliance taken', 'sps-1'],
+      ['acquire-appliance-lock done', 'sps-1'],
+      ['acquire-appliance-lock failed', 'sps-1'],
+    ]);
   });
 });
