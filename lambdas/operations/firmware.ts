@@ -1,10 +1,11 @@
 import * as z from 'zod/mini';
-import { errorText, NamedError, SpsApiError, SpsConnectionError, SpsRequestTimeoutError } from '../shared/errors';
+import { errorText, NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
 import type { FirmwareFetch, FirmwareSlot } from '../shared/sps/schemas';
+import { answerLost } from '../shared/sps/client';
 
 /*
  * The firmware operations, one Lambda each. Every event carries the appliance reference (and,
@@ -332,10 +333,3 @@ export const upgradeFirmware = operation(
     return { ...accepted, rebootDeadline: deadline };
   },
 );
-
-/** A request that reached the appliance but whose answer never came back. */
-function answerLost(err: unknown): boolean {
-  if (err instanceof SpsRequestTimeoutError) return err.phase !== 'connect';
-  return err instanceof SpsConnectionError && err.code !== undefined && LOST_ANSWER_CODES.has(err.code);
-}
-const LOST_ANSWER_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);

@@ -496,6 +496,15 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.name : typeof err;
 }
 
+/**
+ * A call that reached the appliance but whose answer never came back (the connection dropped, or
+ * no answer in time): whether the appliance carried it out is unknown.
+ */
+export function answerLost(err: unknown): boolean {
+  if (err instanceof SpsRequestTimeoutError) return err.phase !== 'connect';
+  return err instanceof SpsConnectionError && err.code !== undefined && RESET_CODES.has(err.code);
+}
+
 function isRetryable(err: unknown): boolean {
   if (err instanceof SpsServerError) return true;
   return err instanceof SpsConnectionError && err.code !== undefined && RESET_CODES.has(err.code);
