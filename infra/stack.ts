@@ -217,6 +217,8 @@ export class SpsWorkflowsStack extends Stack {
   /** The lock table (put and conditional delete), and the status of the workflows' executions, to tell a live holder. */
   private grantLocks({ fn }: SpsFunction, machineNames: readonly string[]): void {
     this.lockTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // `grant` with explicit actions leaves the table's customer-managed key out.
+    this.lockTable.encryptionKey?.grantEncryptDecrypt(fn);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['states:DescribeExecution'],

@@ -188,6 +188,16 @@ describe('state machines', () => {
     for (const name of ['SpsWorkflows-firmware-upgrade', 'SpsWorkflows-support-bundle']) {
       expect(json).toContain(`:stateMachine:${name}"`);
     }
+    // The lock table is encrypted with the key too: its functions may use it.
+    const lockPolicies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p).includes('dynamodb:PutItem'),
+    );
+    expect(lockPolicies).toHaveLength(2);
+    for (const policy of lockPolicies) {
+      expect(JSON.stringify(policy)).toMatch(
+        new RegExp(`"kms:Decrypt"[^\\]]*"kms:Encrypt"[^\\]]*\\],"Effect":"Allow","Resource":"${kmsKeyArn}"`),
+      );
+    }
   });
 });
 
