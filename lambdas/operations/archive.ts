@@ -64,6 +64,6 @@ export const archiveSupportBundle = operation(
         'execution-id': executionId ?? 'unknown',
       },
     });
-    return { ...stored, fileName: name, verified: true };
+    return { ...stored, fileName: name };
   },
 );

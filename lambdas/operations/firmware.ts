@@ -1,11 +1,13 @@
 import * as z from 'zod/mini';
 import { errorText, NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
-import { operation } from '../shared/operation';
+import { operation, type OperationContext } from '../shared/operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
-import type { FirmwareFetch, FirmwareSlot } from '../shared/sps/schemas';
-import { answerLost } from '../shared/sps/client';
+import type { FirmwareSlot } from '../shared/sps/schemas';
+import { upgradeOutcomeUnknown, type SpsClient } from '../shared/sps/client';
+import { NO_EVIDENCE, observe, rebootVerdict, type RebootEvidence, type RebootReading } from '../shared/reboot';
+import { compareVersions, sameVersion } from '../shared/versions';
 
 /*
  * The firmware operations, one Lambda each. Every event carries the appliance reference (and,
@@ -16,11 +18,16 @@ const base = { appliance: applianceSchema, executionId: z.optional(z.string()) }
 const pollingSchema = z.object({ minSeconds: positiveInt(), maxSeconds: positiveInt() });
 const slotId = z.union([z.string().check(z.regex(/^\d+$/)), map(z.int().check(z.nonnegative()), String)]);
 
-/** Errors the reboot watch expects while the appliance is down or still booting. */
+/**
+ * Errors the reboot watch expects while the appliance is down or still booting: no answer, a
+ * gateway's 5xx or HTML page, a web server up before the REST API (404), logins refused.
+ */
 const REBOOT_NOISE = new Set([
   'Sps.ConnectionError',
   'Sps.RequestTimeout',
   'Sps.ServerError',
+  'Sps.InvalidResponse',
+  'Sps.NotFound',
   'Sps.Unauthenticated',
   'Sps.AuthenticationFailed',
 ]);
@@ -35,22 +42,30 @@ export const authenticate = operation(
     const sps = await ctx.sps(appliance);
     await sps.login();
     const info = await sps.getInfo();
+    if (info.firmwareVersion === undefined) {
+      throw new NamedError(
+        'Sps.InvalidResponse',
+        `${appliance.name} gives no firmware_version in /api/info even right after a login: check that the user's group may read Basic Settings`,
+      );
+    }
     return {
       sessionSecretId: ctx.sessionSecretId(appliance),
-      firmwareVersion: info.firmwareVersion ?? null,
+      firmwareVersion: info.firmwareVersion,
       hostname: info.hostname,
-      alreadyCurrent: Boolean(expectedVersion) && info.firmwareVersion === expectedVersion,
+      alreadyCurrent: sameVersion(info.firmwareVersion, expectedVersion),
     };
   },
 );
 
 /**
- * `GET /api/info`. With a `deadline` it watches a reboot: connection errors, 401s and 503s mean
- * "still rebooting"; it fails with `Sps.Timeout` past the deadline and with `Sps.VersionMismatch`
- * when the appliance came back (after having gone down) on neither the previous nor the expected
- * version. Success needs
- * evidence of the reboot: the appliance was seen down, or it runs another version than before
- * (a reinstall of the running version is proven only by the appliance going down).
+ * `GET /api/info`. With a `deadline` it watches the reboot after the upgrade POST (rules in
+ * shared/reboot.ts): the first read, and every read once the appliance was seen down, follows a
+ * fresh login (a reboot ends every session); connection errors, 5xx and refused logins count as
+ * down; an answer without a version is counted apart, never compared. Each answer also reads the
+ * slots: the target slot marked to boot next is the evidence that the appliance took the upgrade,
+ * and it must be current for the upgrade to count. Ends in `Sps.UpgradeReverted` (back on the
+ * previous version and slot), `Sps.VersionMismatch` (back on a third version) or, past the
+ * deadline, `Sps.Timeout` with what was seen.
  */
 export const getInfo = operation(
   'get-info',
@@ -59,51 +74,97 @@ export const getInfo = operation(
     expectedVersion: z.nullish(z.string()),
     /** The version before the upgrade. */
     previousVersion: z.nullish(z.string()),
+    /** The slot the upgrade boots into. */
+    slotId: z.optional(slotId),
     deadline: z.optional(z.number()),
     polling: z.optional(pollingSchema),
-    previous: z.optional(z.partial(z.object({ wentDown: z.boolean(), nextPollSeconds: z.number() }))),
+    previous: z.optional(
+      z.partial(
+        z.object({
+          polls: z.number(),
+          wentDown: z.boolean(),
+          downPolls: z.number(),
+          noVersionPolls: z.number(),
+          accepted: z.boolean(),
+          lastVersion: z.nullable(z.string()),
+          nextPollSeconds: z.number(),
+        }),
+      ),
+    ),
   }),
-  async ({ appliance, expectedVersion, previousVersion, deadline, polling, previous }, ctx) => {
+  async ({ appliance, expectedVersion, previousVersion, slotId, deadline, polling, previous }, ctx) => {
     const sps = await ctx.sps(appliance);
-    if (deadline === undefined) {
+    if (deadline === undefined || !expectedVersion || slotId === undefined) {
       const info = await sps.getInfo();
       return { reachable: true, firmwareVersion: info.firmwareVersion ?? null, hostname: info.hostname };
     }
-    let reachable = true;
-    let firmwareVersion: string | null = null;
-    let lastProblem = '';
+    const before: RebootEvidence = { ...NO_EVIDENCE, ...previous };
+    let reading: RebootReading;
     try {
-      firmwareVersion = (await sps.getInfo()).firmwareVersion ?? null;
+      if (before.polls === 0 || before.wentDown) await sps.login();
+      const info = await sps.getInfo();
+      if (info.firmwareVersion === undefined) {
+        reading = { kind: 'no-version' };
+      } else {
+        const slots = await sps.listFirmwareSlots();
+        const target = slots.slots.find((s) => s.id === slotId);
+        reading = {
+          kind: 'running',
+          version: info.firmwareVersion,
+          target: target ? { current: target.current, afterReboot: target.afterReboot } : null,
+          currentSlotVersion: slots.current?.version ?? null,
+        };
+      }
     } catch (err) {
       if (!(err instanceof Error) || !REBOOT_NOISE.has(err.name)) throw err;
-      reachable = false;
-      lastProblem = err.message;
+      reading = { kind: 'down', problem: err.message };
     }
-    const wentDown = Boolean(previous?.wentDown) || !reachable;
-    const upgraded =
-      reachable && firmwareVersion === expectedVersion && (wentDown || firmwareVersion !== previousVersion);
-    // Back on a third version: the upgrade went wrong. Still on the previous one: a blip before the
-    // reboot (a 503, a reset) is no proof it happened, so keep watching until the deadline.
-    if (!upgraded && wentDown && reachable && firmwareVersion !== previousVersion) {
+    const evidence = observe(before, reading);
+    const verdict = rebootVerdict(evidence, reading, { previousVersion: previousVersion ?? null, expectedVersion });
+    const seen = `${evidence.polls} polls: ${evidence.downPolls} down, ${evidence.noVersionPolls} answered without a version`;
+    if (verdict === 'reverted') {
+      throw new NamedError(
+        'Sps.UpgradeReverted',
+        `${appliance.name} rebooted and came back on the previous version ${previousVersion} from its previous slot; slot ${slotId} (${expectedVersion}) is no longer set to boot: the appliance reverted the upgrade (check its console and logs before trying again)`,
+      );
+    }
+    if (verdict === 'other-version') {
       throw new NamedError(
         'Sps.VersionMismatch',
-        `${appliance.name} came back from the reboot running ${firmwareVersion ?? 'an unknown version'}, expected ${expectedVersion}`,
+        `${appliance.name} came back from the reboot running ${evidence.lastVersion}, expected ${expectedVersion}`,
       );
     }
-    if (!upgraded && ctx.now() > deadline) {
+    if (verdict === 'watching' && ctx.now() > deadline) {
+      const now =
+        reading.kind === 'down'
+          ? `last error: ${reading.problem}`
+          : reading.kind === 'no-version'
+            ? 'it answers but gives no firmware version, even to a fresh login'
+            : `it runs ${reading.version}`;
+      const acceptance = evidence.accepted
+        ? `slot ${slotId} was set to boot next`
+        : `slot ${slotId} was never seen set to boot next: the upgrade request may not have been carried out`;
       throw new NamedError(
         'Sps.Timeout',
-        `${appliance.name} did not come back running ${expectedVersion} before the reboot deadline (${
-          reachable ? `it still runs ${firmwareVersion}` : `last error: ${lastProblem}`
-        })`,
+        `${appliance.name} did not come back running ${expectedVersion} before the reboot deadline (${now}; ${acceptance}; ${seen})`,
       );
     }
-    ctx.log.info('reboot watch', { reachable, firmwareVersion, upgraded });
+    ctx.log.info('reboot watch', {
+      reading: reading.kind,
+      firmwareVersion: reading.kind === 'running' ? reading.version : null,
+      accepted: evidence.accepted,
+      wentDown: evidence.wentDown,
+      polls: evidence.polls,
+      downPolls: evidence.downPolls,
+      noVersionPolls: evidence.noVersionPolls,
+      verdict,
+    });
     return {
-      reachable,
-      firmwareVersion,
-      upgraded,
-      wentDown,
+      ...evidence,
+      reading: reading.kind,
+      reachable: reading.kind !== 'down',
+      firmwareVersion: reading.kind === 'running' ? reading.version : null,
+      upgraded: verdict === 'upgraded',
       // Reboots take minutes: poll at least once a minute so the new version is seen soon.
       nextPollSeconds: polling ? nextBackoffSeconds(polling, previous?.nextPollSeconds, 60) : 30,
     };
@@ -139,76 +200,66 @@ export const deleteFirmwareSlot = operation(
   },
 );
 
-/** Compares dotted versions numerically ("7.10" > "7.9"). */
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/\D+/).filter(Boolean).map(Number);
-  const pb = b.split(/\D+/).filter(Boolean).map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 /**
- * Reuses a fetch of the same URL that is queued, in progress or finished (into a slot that still
- * holds its image); otherwise needs an empty slot (`Sps.NoEmptySlot`, or with `freeOldestSlot` the
- * lowest version that is neither current nor after-reboot is deleted) and starts a new fetch.
+ * Makes sure a slot will hold the firmware, changing as little as possible. With
+ * `expectedVersion`, a slot that already holds that version is used as it is (the precheck checks
+ * the slot's version again), and a queued or running fetch of the same URL, someone else's too, is
+ * followed instead of starting another. SPS lists no checksum, so without `expectedVersion` nothing
+ * is reused: the run fetches under its own sha256 pin. A new fetch needs an empty slot
+ * (`Sps.NoEmptySlot`); with `freeOldestSlot` the lowest version that is neither current nor
+ * after-reboot is deleted right before the fetch, never on a dry run.
  */
 export const startFirmwareFetch = operation(
   'start-firmware-fetch',
   z.object({
     ...base,
-    firmware: z.object({ url: z.string(), sha256: z.string() }),
+    firmware: z.object({ url: z.string(), sha256: z.string(), expectedVersion: z.nullish(z.string()) }),
     freeOldestSlot: z._default(z.boolean(), false),
+    dryRun: z._default(z.boolean(), false),
     fetchMinutes: positive(),
   }),
-  async ({ appliance, firmware, freeOldestSlot, fetchMinutes }, ctx) => {
+  async ({ appliance, firmware, freeOldestSlot, dryRun, fetchMinutes }, ctx) => {
     const sps = await ctx.sps(appliance);
     const deadline = ctx.now() + fetchMinutes * 60_000;
+    // The first status poll follows at once; a slot that already holds the firmware needs none.
+    const started = { status: 'started', nextPollSeconds: 0 };
     const [fetches, slots] = await Promise.all([sps.listFirmwareFetches(), sps.listFirmwareSlots()]);
-    // A finished fetch still holds its image only if its slot is filled, not running (an upgrade
-    // since made it current) and no later fetch went into it.
-    const holding = new Set(slots.slots.filter((s) => !s.empty && !s.current).map((s) => s.id));
-    const latestBySlot = new Map<string, FirmwareFetch>();
-    for (const f of fetches) {
-      const before = f.slotId === null ? undefined : latestBySlot.get(f.slotId);
-      if (f.slotId !== null && (!before || (f.startTime ?? '') > (before.startTime ?? '')))
-        latestBySlot.set(f.slotId, f);
+    if (firmware.expectedVersion) {
+      const held = slots.slots.find((s) => !s.current && sameVersion(s.version, firmware.expectedVersion));
+      if (held) {
+        ctx.log.info('firmware already in a slot', { slotId: held.id, version: held.version });
+        const progress = { status: 'finished', slotId: held.id, nextPollSeconds: 0 };
+        return { key: null, reused: true, freedSlot: null, deadline, progress };
+      }
+      const running = fetches.find(
+        (f) => f.url === firmware.url && (f.status === 'queued' || f.status === 'in-progress'),
+      );
+      if (running) {
+        ctx.log.info('following a running firmware fetch', { key: running.key, status: running.status });
+        return { key: running.key, reused: true, freedSlot: null, deadline, progress: started };
+      }
     }
-    const reusable = fetches.find(
-      (f) =>
-        f.url === firmware.url &&
-        (f.status === 'queued' ||
-          f.status === 'in-progress' ||
-          (f.status === 'finished' && f.slotId !== null && holding.has(f.slotId) && latestBySlot.get(f.slotId) === f)),
-    );
-    if (reusable) {
-      ctx.log.info('reusing firmware fetch', { key: reusable.key, status: reusable.status });
-      return { key: reusable.key, reused: true, freedSlotId: null, deadline };
-    }
-    let freedSlotId: string | null = null;
+    let freedSlot: { slotId: string; version: string | null } | null = null;
     if (slots.emptyCount === 0) {
-      const candidates = slots.slots
+      const oldest = slots.slots
         .filter((s) => !s.empty && !s.current && !s.afterReboot)
-        .sort((a, b) => compareVersions(a.version ?? '', b.version ?? ''));
-      const oldest = candidates[0];
-      if (!freeOldestSlot || !oldest) {
-        throw new NamedError(
-          'Sps.NoEmptySlot',
-          `${appliance.name} has no empty firmware slot (${slots.slots.length} slots, all in use)${
-            oldest
-              ? `: delete one (slot ${oldest.id} holds ${oldest.version}) or set options.freeOldestSlot`
-              : ' and none can be freed'
-          }`,
-        );
+        .sort((a, b) => compareVersions(a.version ?? '', b.version ?? ''))[0];
+      if (!freeOldestSlot || !oldest || dryRun) {
+        const full = `${appliance.name} has no empty firmware slot (${slots.slots.length} slots, all in use)`;
+        const advice = !oldest
+          ? ' and none can be freed'
+          : dryRun
+            ? `: a dry run frees no slot (without dryRun, freeOldestSlot would delete slot ${oldest.id}, which holds ${oldest.version})`
+            : `: delete one (slot ${oldest.id} holds ${oldest.version}) or set options.freeOldestSlot`;
+        throw new NamedError('Sps.NoEmptySlot', `${full}${advice}`);
       }
       await sps.deleteFirmwareSlot(oldest.id);
-      freedSlotId = oldest.id;
+      freedSlot = { slotId: oldest.id, version: oldest.version };
       ctx.log.info('freed firmware slot', { slotId: oldest.id, version: oldest.version });
     }
     const key = await sps.startFirmwareFetch(firmware.url, firmware.sha256);
-    return { key, reused: false, freedSlotId, deadline };
+    ctx.log.info('started firmware fetch', { key });
+    return { key, reused: false, freedSlot, deadline, progress: started };
   },
 );
 
@@ -268,68 +319,122 @@ export const getFirmwareFetchStatus = operation(
   },
 );
 
-/** Cancels the fetch if it is still queued or running; a finished or missing one is left alone. */
+/**
+ * Cleans up a fetch this execution started: a queued or running one is canceled (the first DELETE)
+ * and its record removed (a second DELETE, as the docs say); a finished, failed or canceled one
+ * only loses its record. A fetch this execution reused is someone else's: it is left alone.
+ */
 export const cancelFirmwareFetch = operation(
   'cancel-firmware-fetch',
-  z.object({ ...base, key: nonEmpty() }),
-  async ({ appliance, key }, ctx) => {
-    const sps = await ctx.sps(appliance);
-    try {
-      const job = await sps.getFirmwareFetch(key);
-      if (job.status !== 'queued' && job.status !== 'in-progress') return { key, canceled: false, status: job.status };
-      await sps.deleteFirmwareFetch(key);
-      return { key, canceled: true, status: 'canceled' };
-    } catch (err) {
-      if (err instanceof SpsApiError && err.name === 'Sps.NotFound') return { key, canceled: false, status: 'gone' };
-      throw err;
-    }
+  z.object({ ...base, key: z.nullable(nonEmpty()), reused: z._default(z.boolean(), false) }),
+  async ({ appliance, key, reused }, ctx) => {
+    if (reused || key === null) return { key, canceled: false, status: 'not ours' };
+    return forgetFetch(await ctx.sps(appliance), key, ctx);
   },
 );
+
+async function forgetFetch(
+  sps: SpsClient,
+  key: string,
+  ctx: OperationContext,
+): Promise<{ key: string; canceled: boolean; status: string }> {
+  const gone = { key, canceled: false, status: 'gone' };
+  try {
+    const job = await sps.getFirmwareFetch(key);
+    const running = job.status === 'queued' || job.status === 'in-progress';
+    await sps.deleteFirmwareFetch(key);
+    if (running && ['queued', 'in-progress'].includes((await sps.getFirmwareFetch(key)).status)) {
+      ctx.log.warn('firmware fetch still running after its cancel; its record stays', { key });
+      return { key, canceled: true, status: 'canceling' };
+    }
+    if (running) await sps.deleteFirmwareFetch(key);
+    ctx.log.info(running ? 'canceled firmware fetch and removed its record' : 'removed firmware fetch record', {
+      key,
+      status: job.status,
+    });
+    return { key, canceled: running, status: running ? 'canceled' : job.status };
+  } catch (err) {
+    if (err instanceof SpsApiError && err.name === 'Sps.NotFound') return gone;
+    throw err;
+  }
+}
 
 /**
  * The precheck (`POST /api/firmware/test`) of the slot the fetch filled. The slot must hold
  * `expectedVersion` when one is given (`Sps.VersionMismatch`); a failing test ends in
- * `Sps.PrecheckFailed` carrying the appliance's `test_summary`.
+ * `Sps.PrecheckFailed` carrying the appliance's `test_summary`. Without `expectedVersion`, a slot
+ * holding the version already running (a replayed run) is not upgraded: the duplicate slot this
+ * run filled is deleted and the run ends `already-current`. The record of a fetch this run started
+ * is removed once its slot is known.
  */
 export const testFirmware = operation(
   'test-firmware',
-  z.object({ ...base, slotId, expectedVersion: z.nullish(z.string()) }),
-  async ({ appliance, slotId, expectedVersion }, ctx) => {
+  z.object({
+    ...base,
+    slotId,
+    expectedVersion: z.nullish(z.string()),
+    runningVersion: z.nullish(z.string()),
+    fetch: z.object({ key: z.nullable(nonEmpty()), reused: z.boolean() }),
+  }),
+  async ({ appliance, slotId, expectedVersion, runningVersion, fetch }, ctx) => {
     const sps = await ctx.sps(appliance);
     const slot = await sps.getFirmwareSlot(slotId);
     if (slot.empty) {
       throw new NamedError('Sps.FetchFailed', `Firmware slot ${slotId} on ${appliance.name} is empty after the fetch`);
     }
-    if (expectedVersion && slot.version !== expectedVersion) {
+    if (expectedVersion && !sameVersion(slot.version, expectedVersion)) {
       throw new NamedError(
         'Sps.VersionMismatch',
         `Firmware slot ${slotId} on ${appliance.name} holds ${slot.version}, expected ${expectedVersion}: check firmware.url`,
       );
     }
-    const result = await sps.testFirmware(slotId);
-    return { slotId, slotVersion: slot.version, testSummary: result.testSummary };
+    const alreadyRunning = !expectedVersion && !fetch.reused && sameVersion(slot.version, runningVersion);
+    if (alreadyRunning) {
+      await sps.deleteFirmwareSlot(slotId);
+      ctx.log.info('fetched the version already running: removed the duplicate slot', { slotId });
+    }
+    const result = alreadyRunning ? undefined : await sps.testFirmware(slotId);
+    if (!fetch.reused && fetch.key !== null) await forgetFetch(sps, fetch.key, ctx);
+    return {
+      slotId,
+      slotVersion: slot.version,
+      testSummary: result?.testSummary ?? null,
+      alreadyRunning,
+      removedSlotId: alreadyRunning ? slotId : null,
+    };
   },
 );
 
-/** `POST /api/firmware/upgrade`; the appliance reboots into the slot. Returns the reboot deadline. */
+/**
+ * `POST /api/firmware/upgrade`; the appliance reboots into the slot. Returns the reboot deadline.
+ * Once the POST went out, only the API's own error envelope fails the step: anything an appliance
+ * going down answers (a lost answer, a gateway's 5xx, an HTML page) hands over to the reboot
+ * watch, whose evidence rules or deadline decide.
+ */
 export const upgradeFirmware = operation(
   'upgrade-firmware',
   z.object({ ...base, slotId, message: nonEmpty(), rebootMinutes: positive() }),
   async ({ appliance, slotId, message, rebootMinutes }, ctx) => {
     const deadline = ctx.now() + rebootMinutes * 60_000;
-    let accepted: { slotId: string; testSummary: string | null };
+    let accepted: { slotId: string; testSummary: string | null; answer: 'accepted' | 'unknown' };
     try {
       const result = await (await ctx.sps(appliance)).upgradeFirmware(slotId, message);
-      accepted = { slotId: result.slotId || slotId, testSummary: result.testSummary };
+      accepted = { slotId, testSummary: result.testSummary, answer: 'accepted' };
+      if (result.slotId !== null && result.slotId !== slotId) {
+        ctx.log.warn('upgrade answer names another slot; watching the one requested', {
+          slotId,
+          answeredSlotId: result.slotId,
+        });
+      }
     } catch (err) {
-      // The POST went out but its answer was lost (the connection reset, or no answer in time): the
-      // appliance may well be rebooting into the new firmware. Failing now would report a failure
-      // while it upgrades; the reboot watch decides instead, by its evidence rules or its deadline.
-      if (!answerLost(err)) throw err;
-      ctx.log.warn('upgrade answer lost, watching the reboot', { slotId, error: errorText(err) });
-      accepted = { slotId, testSummary: null };
+      if (!upgradeOutcomeUnknown(err)) throw err;
+      ctx.log.warn('upgrade answer lost or not from the SPS API, watching the reboot', {
+        slotId,
+        error: errorText(err),
+      });
+      accepted = { slotId, testSummary: null, answer: 'unknown' };
     }
-    ctx.log.info('upgrade accepted, appliance reboots', { slotId, rebootWithin: minutes(rebootMinutes * 60_000) });
+    ctx.log.info('upgrade requested, appliance reboots', { slotId, rebootWithin: minutes(rebootMinutes * 60_000) });
     return { ...accepted, rebootDeadline: deadline };
   },
 );

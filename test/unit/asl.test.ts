@@ -15,6 +15,7 @@ const aslValidator = require('asl-validator') as (def: unknown) => {
 
 type State = Record<string, unknown> & { Type: string };
 const LAMBDA_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',

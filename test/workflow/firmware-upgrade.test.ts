@@ -48,8 +48,16 @@ describe('firmware upgrade', () => {
       version: '8.0.1',
       slotId: '2',
       testSummary: 'HA check started\nHA check finished',
+      changes: {
+        freedSlot: null,
+        fetch: { key: expect.stringMatching(/^[0-9a-f-]{36}$/), reused: false },
+        removedSlotId: null,
+        upgradeRequested: true,
+      },
     });
     const state = h.sim.appliance('sps-sim-1').state();
+    // The record of the fetch this run started is removed once its slot is known.
+    expect(state.fetchJobs).toEqual([]);
     expect(state.firmwareVersion).toBe('8.0.1');
     expect(state.slots.find((s) => s.current)).toMatchObject({ key: '2', version: '8.0.1' });
     expect(calls.filter((c) => c.startsWith('POST'))).toEqual([
@@ -58,7 +66,7 @@ describe('firmware upgrade', () => {
       'POST /api/firmware/upgrade',
     ]);
     expect(calls.indexOf('POST /api/firmware/test')).toBeLessThan(calls.indexOf('POST /api/firmware/upgrade'));
-    // The reboot was seen (refused connections), then a fresh login proved the version.
+    // The reboot was seen (refused connections), then a fresh login proved the version and the slot.
     expect(h.sim.journal.entries().some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
     expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
     // A lifecycle event is published on success.
@@ -71,27 +79,32 @@ describe('firmware upgrade', () => {
     expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
   });
 
-  it('reinstalling the running version succeeds only once the reboot was seen', async () => {
-    // No expectedVersion, and the URL holds the version already running: the first poll after the
-    // upgrade POST already reads that version, which proves nothing until the appliance went down.
+  it('never reinstalls: a replayed run without expectedVersion removes the copy it fetched and ends already-current', async () => {
+    // The URL holds the version already running and no expectedVersion vouches for a reuse: the run
+    // fetches under its own pin, finds the version it runs, and neither tests nor upgrades it.
     const { h, result, calls } = await run({ firmwareVersion: '8.0.1' }, { firmware: { expectedVersion: undefined } });
-    expect(result.status).toBe('SUCCEEDED');
-    expect(result.output).toMatchObject({
-      outcome: 'upgraded',
+    expect(result.output).toEqual({
+      appliance: 'sps-sim-1',
+      outcome: 'already-current',
       previousVersion: '8.0.1',
       version: '8.0.1',
-      slotId: '2',
+      slotId: null,
+      testSummary: null,
+      changes: {
+        freedSlot: null,
+        fetch: { key: expect.any(String), reused: false },
+        removedSlotId: '2',
+        upgradeRequested: false,
+      },
     });
-    const journal = h.sim.journal.entries();
-    const upgradeAt = journal.findIndex((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade');
-    expect(journal.slice(upgradeAt).some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
-    expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
-    expect(
-      h.sim
-        .appliance('sps-sim-1')
-        .state()
-        .slots.find((s) => s.current),
-    ).toMatchObject({ key: '2' });
+    expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([
+      'POST /api/firmware/fetch',
+      'DELETE /api/firmware/slots/2',
+      'DELETE /api/firmware/fetch/<key>',
+    ]);
+    const state = h.sim.appliance('sps-sim-1').state();
+    expect(state.slots.filter((s) => s.version !== undefined)).toEqual([expect.objectContaining({ key: '1' })]);
+    expect(state.fetchJobs).toEqual([]);
   });
 
   it('watches the reboot when the upgrade was carried out but its answer was lost, and proves it', async () => {
@@ -110,7 +123,11 @@ describe('firmware upgrade', () => {
     h.sim.appliance('sps-sim-1').injectFault({ method: 'POST', path: '/api/firmware/upgrade', kind: 'reset' });
     const result = await h.run('firmware-upgrade', firmwareInput(h));
     expectNoSecrets(h, result);
-    expectFailure(result, 'Sps.Timeout', /did not come back running 8.0.1 .*it still runs 7.5.1/);
+    expectFailure(
+      result,
+      'Sps.Timeout',
+      /did not come back running 8.0.1 .*it runs 7.5.1; slot 2 was never seen set to boot next: the upgrade request may not have been carried out/,
+    );
     const posts = h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade');
     expect(posts).toHaveLength(1);
     expect(h.sim.appliance('sps-sim-1').state().firmwareVersion).toBe('7.5.1');
@@ -147,7 +164,7 @@ describe('firmware upgrade', () => {
     expect(calls).toContain('DELETE /api/firmware/slots/2');
   });
 
-  it('reuses a fetch of the same URL instead of starting another', async () => {
+  it('uses the slot an earlier run (a dry run) filled with the expected version instead of fetching again', async () => {
     h = await startHarness([{ name: 'sps-sim-1' }]);
     const first = await h.run('firmware-upgrade', firmwareInput(h, { options: { dryRun: true } }));
     expect(first.status).toBe('SUCCEEDED');
@@ -225,13 +242,12 @@ describe('firmware upgrade', () => {
       { options: { timeouts: { fetchMinutes: 30 } } },
     );
     expectFailure(result, 'Sps.Timeout', /did not finish in time/);
-    expect(calls).toContain('DELETE /api/firmware/fetch/<key>');
-    expect(
-      h.sim
-        .appliance('sps-sim-1')
-        .state()
-        .fetchJobs.map((j) => j.status),
-    ).toEqual(['canceled']);
+    // The first DELETE cancels the download, the second removes its record (vendor docs).
+    expect(calls.filter((c) => c.startsWith('DELETE'))).toEqual([
+      'DELETE /api/firmware/fetch/<key>',
+      'DELETE /api/firmware/fetch/<key>',
+    ]);
+    expect(h.sim.appliance('sps-sim-1').state().fetchJobs).toEqual([]);
   });
 
   it('fails fast with Sps.AuthenticationFailed on a wrong password', async () => {

@@ -33,6 +33,7 @@ import {
   firmwareSlotSchema,
   firmwareSlotsSchema,
   firmwareTestSchema,
+  firmwareUpgradeSchema,
   infoSchema,
   integratedProductsSchema,
   supportBundleCreateSchema,
@@ -328,8 +329,17 @@ export class SpsClient {
 
   // ---- operations -----------------------------------------------------------------------------
 
-  /** `GET /api/info` with a session: includes `firmwareVersion`. */
-  getInfo() {
+  /**
+   * `GET /api/info` with a session. SPS answers a caller without a valid session (expired, or ended
+   * by a reboot) with its anonymous view instead of a 401: no `firmware_version`. That answer means
+   * "not logged in", so it leads to one fresh login and one more read, like a 401. `firmwareVersion`
+   * is still missing only when the appliance withholds it from a logged-in caller too.
+   */
+  async getInfo() {
+    const info = await this.json({ method: 'GET', path: '/api/info' }, infoSchema);
+    if (info.firmwareVersion !== undefined) return info;
+    this.log.info('sps /api/info answered the anonymous view, logging in again', { path: '/api/info' });
+    await this.login();
     return this.json({ method: 'GET', path: '/api/info' }, infoSchema);
   }
 
@@ -392,7 +402,10 @@ export class SpsClient {
     );
   }
 
-  /** Starts the upgrade into `slotId`; the appliance reboots afterwards. */
+  /**
+   * Starts the upgrade into `slotId`; the appliance reboots afterwards. Its success body is not
+   * documented: any JSON answer is taken as accepted (see `upgradeOutcomeUnknown` for the rest).
+   */
   upgradeFirmware(slotId: string, message: string) {
     return this.json(
       {
@@ -401,7 +414,7 @@ export class SpsClient {
         body: { slot_id: slotNumber(slotId), message },
         headersMs: LONG_CALL_HEADERS_MS,
       },
-      firmwareTestSchema,
+      firmwareUpgradeSchema,
     );
   }
 
@@ -503,6 +516,17 @@ function errorName(err: unknown): string {
 export function answerLost(err: unknown): boolean {
   if (err instanceof SpsRequestTimeoutError) return err.phase !== 'connect';
   return err instanceof SpsConnectionError && err.code !== undefined && RESET_CODES.has(err.code);
+}
+
+/**
+ * After a POST that may start something irreversible (the upgrade): whether the appliance may have
+ * carried it out although no SPS answer says so. The answer was lost, or it came from something
+ * other than the SPS API (a gateway's 502/503/504, an HTML page, a 2xx body that is not JSON), as
+ * an appliance going down answers. Only the API's own error envelope (`error.type`) says it refused.
+ */
+export function upgradeOutcomeUnknown(err: unknown): boolean {
+  if (answerLost(err) || err instanceof SpsInvalidResponseError) return true;
+  return err instanceof SpsApiError && err.type === undefined && err.status >= 500;
 }
 
 function isRetryable(err: unknown): boolean {

@@ -10,6 +10,19 @@ import { map } from '../zod';
 /** Slot ids and slot versions arrive as strings in the samples, as numbers in the field tables. */
 const stringish = map(z.union([z.string(), z.number()]), String);
 const nullableString = map(z.nullish(z.string()), (v) => v ?? null);
+/**
+ * A list of everyone's items: an item that does not parse is left out rather than failing the
+ * list (only our own item, read on its own, is held to the schema).
+ */
+function lenientList<T>(item: z.ZodMiniType<T>) {
+  return map(z.looseObject({ items: z.array(z.unknown()) }), ({ items }) =>
+    items.flatMap((raw) => {
+      const parsed = item.safeParse(raw);
+      return parsed.success ? [parsed.data] : [];
+    }),
+  );
+}
+
 const meta = z.looseObject({ href: z.optional(z.string()), remaining_seconds: z.optional(z.number()) });
 
 export const errorEnvelopeSchema = z.looseObject({
@@ -26,9 +39,9 @@ export const infoSchema = map(
       hostname: z.string(),
       domainname: z.nullish(z.string()),
       nickname: z.nullish(z.string()),
-      firmware_version: z.optional(stringish),
-      version: z.optional(stringish),
-      build_date: z.optional(z.string()),
+      firmware_version: z.nullish(stringish),
+      version: z.nullish(stringish),
+      build_date: z.nullish(z.string()),
     }),
     meta: z.optional(meta),
   }),
@@ -36,10 +49,10 @@ export const infoSchema = map(
     hostname: body.hostname,
     domainName: body.domainname ?? null,
     nickname: body.nickname ?? null,
-    /** Present only for authenticated callers. */
-    firmwareVersion: body.firmware_version,
-    releaseName: body.version,
-    buildDate: body.build_date,
+    /** Present only for authenticated callers (null and missing alike). */
+    firmwareVersion: body.firmware_version ?? undefined,
+    releaseName: body.version ?? undefined,
+    buildDate: body.build_date ?? undefined,
   }),
 );
 export type ApplianceInfo = z.output<typeof infoSchema>;
@@ -53,9 +66,9 @@ const slotSchema = map(
   z.looseObject({
     key: stringish,
     body: z.looseObject({
-      version: z.optional(stringish),
-      current: z.optional(z.boolean()),
-      after_reboot: z.optional(z.boolean()),
+      version: z.nullish(stringish),
+      current: z.nullish(z.boolean()),
+      after_reboot: z.nullish(z.boolean()),
       upgrade_notes: z.nullish(z.string()),
       upgrade_news: z.nullish(z.string()),
     }),
@@ -63,7 +76,7 @@ const slotSchema = map(
   ({ key, body }) => ({
     id: key,
     /** An empty slot has `body: {}`. */
-    empty: body.version === undefined,
+    empty: body.version === undefined || body.version === null,
     version: body.version ?? null,
     current: body.current ?? false,
     afterReboot: body.after_reboot ?? false,
@@ -89,70 +102,86 @@ export type FirmwareSlots = z.output<typeof firmwareSlotsSchema>;
 export const FETCH_STATUSES = ['queued', 'in-progress', 'finished', 'failed', 'canceled'] as const;
 export type FetchStatus = (typeof FETCH_STATUSES)[number];
 
-const fetchJobSchema = map(
-  z.looseObject({
-    key: z.string(),
-    body: z.looseObject({
-      status: z.enum(FETCH_STATUSES),
-      url: z.string(),
-      bytes_downloaded: z.nullish(z.number()),
-      bytes_total: z.nullish(z.number()),
-      error: nullableString,
-      info: nullableString,
-      slot_id: z.nullish(stringish),
-      start_time: nullableString,
+const fetchJob = <S extends z.ZodMiniType<string>>(status: S) =>
+  map(
+    z.looseObject({
+      key: z.string(),
+      body: z.looseObject({
+        status,
+        url: nullableString,
+        bytes_downloaded: z.nullish(z.number()),
+        bytes_total: z.nullish(z.number()),
+        error: nullableString,
+        info: nullableString,
+        slot_id: z.nullish(stringish),
+        start_time: nullableString,
+      }),
     }),
-  }),
-  ({ key, body }) => ({
-    key,
-    status: body.status,
-    url: body.url,
-    bytesDownloaded: body.bytes_downloaded ?? 0,
-    bytesTotal: body.bytes_total ?? 0,
-    error: body.error,
-    info: body.info,
-    slotId: body.slot_id ?? null,
-    startTime: body.start_time,
-  }),
-);
-export type FirmwareFetch = z.output<typeof fetchJobSchema>;
-export const firmwareFetchSchema = fetchJobSchema;
-export const firmwareFetchListSchema = map(z.looseObject({ items: z.array(fetchJobSchema) }), (r) => r.items);
+    ({ key, body }) => ({
+      key,
+      status: body.status as z.output<S>,
+      url: body.url,
+      bytesDownloaded: body.bytes_downloaded ?? 0,
+      bytesTotal: body.bytes_total ?? 0,
+      error: body.error,
+      info: body.info,
+      slotId: body.slot_id ?? null,
+      startTime: body.start_time,
+    }),
+  );
+/** Our own fetch: its status decides what the workflow does, so only the documented ones pass. */
+export const firmwareFetchSchema = fetchJob(z.enum(FETCH_STATUSES));
+export type FirmwareFetch = z.output<typeof firmwareFetchSchema>;
+/** Everyone's fetches: another's record with a status or field we do not know never breaks our run. */
+export const firmwareFetchListSchema = lenientList(fetchJob(z.string()));
+export type ListedFirmwareFetch = z.output<typeof firmwareFetchListSchema>[number];
 export const firmwareFetchStartSchema = map(z.looseObject({ key: z.string() }), (r) => r.key);
 
-/** `/firmware/test` and `/firmware/upgrade` answer alike on success. */
 export const firmwareTestSchema = map(
   z.looseObject({ key: stringish, body: z.looseObject({ test_summary: z.nullish(z.string()) }) }),
   ({ key, body }) => ({ slotId: key, testSummary: body.test_summary ?? '' }),
 );
 export type FirmwareTestResult = z.output<typeof firmwareTestSchema>;
 
+/**
+ * `/firmware/upgrade` on success: NOTES §2.4 shows the test's shape, but nothing documents it, and
+ * the appliance is about to reboot. Whatever JSON it sends means "accepted"; the fields are read
+ * when they are there.
+ */
+export const firmwareUpgradeSchema = map(z.unknown(), (answer) => {
+  const a = (answer ?? {}) as { key?: unknown; body?: { test_summary?: unknown } | null };
+  const key = typeof a.key === 'string' || typeof a.key === 'number' ? String(a.key) : null;
+  const summary = a.body && typeof a.body === 'object' ? a.body.test_summary : undefined;
+  return { slotId: key, testSummary: typeof summary === 'string' ? summary : null };
+});
+
 export const BUNDLE_STATUSES = ['queued', 'in-progress', 'finished', 'failed'] as const;
 export type BundleStatus = (typeof BUNDLE_STATUSES)[number];
 
-const bundleJobSchema = map(
-  z.looseObject({
-    key: z.string(),
-    body: z.looseObject({
-      status: z.enum(BUNDLE_STATUSES),
-      error: nullableString,
-      info: nullableString,
-      file_name: nullableString,
-      start_time: nullableString,
+const bundleJob = <S extends z.ZodMiniType<string>>(status: S) =>
+  map(
+    z.looseObject({
+      key: z.string(),
+      body: z.looseObject({
+        status,
+        error: nullableString,
+        info: nullableString,
+        file_name: nullableString,
+        start_time: nullableString,
+      }),
     }),
-  }),
-  ({ key, body }) => ({
-    key,
-    status: body.status,
-    error: body.error,
-    info: body.info,
-    fileName: body.file_name,
-    startTime: body.start_time,
-  }),
-);
-export type SupportBundle = z.output<typeof bundleJobSchema>;
-export const supportBundleSchema = bundleJobSchema;
-export const supportBundleListSchema = map(z.looseObject({ items: z.array(bundleJobSchema) }), (r) => r.items);
+    ({ key, body }) => ({
+      key,
+      status: body.status as z.output<S>,
+      error: body.error,
+      info: body.info,
+      fileName: body.file_name,
+      startTime: body.start_time,
+    }),
+  );
+export const supportBundleSchema = bundleJob(z.enum(BUNDLE_STATUSES));
+export type SupportBundle = z.output<typeof supportBundleSchema>;
+export const supportBundleListSchema = lenientList(bundleJob(z.string()));
 
 /** The vendor sample answers the POST with a list; public client code reads a top-level `key`. */
 export const supportBundleCreateSchema = z.union([
