@@ -1,24 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { applianceReferenceSchema } from '../lambdas/shared/input';
 
 /*
  * The deployment configuration: read once at the top of the app, from the cdk.json context key
  * `spsWorkflows` (an object) or from the JSON file named by the context key `configFile`.
  */
 
-const applianceSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_", "-" (max 63)'),
-  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  credentialsSecretId: z
-    .string()
-    .min(1)
-    .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'a Secrets Manager secret name (not an ARN)'),
-});
-
 export const deploymentConfigSchema = z
   .strictObject({
-    /** The fleet: scheduled archival and firmware-release events cover these. */
-    appliances: z.array(applianceSchema).default([]),
+    /**
+     * The fleet: scheduled archival and firmware-release events cover these. Each is an appliance
+     * reference exactly as a workflow input names it (a registered name, or an object).
+     */
+    appliances: z.array(applianceReferenceSchema).default([]),
     /** Secrets of appliances passed at run time (console) must live under this name prefix. */
     credentialsSecretPrefix: z.string().min(1).endsWith('/').default('sps/'),
     archive: z
@@ -68,6 +63,14 @@ export const deploymentConfigSchema = z
       .optional(),
   })
   .superRefine((c, ctx) => {
+    c.appliances.forEach((a, i) => {
+      if (a.credentialsSecretId !== undefined && !/^[A-Za-z0-9/_+=.@-]+$/.test(a.credentialsSecretId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['appliances', i, 'credentialsSecretId'],
+          message: 'a Secrets Manager secret name (not an ARN)',
+        });
+    });
     const names = c.appliances.map((a) => a.name);
     names.forEach((name, i) => {
       if (names.indexOf(name) !== i)

@@ -16,6 +16,8 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   /** Reads appliance credentials and reads/writes session secrets. */
   sps: boolean;
+  /** Reads appliance credentials only (resolves an appliance named alone, checks its endpoint). */
+  credentials?: boolean;
   /** Writes support bundles to the archive bucket. */
   archive?: boolean;
   /** Takes and gives up appliance locks (the lock table; the workflows' executions, to see a holder still runs). */
@@ -28,7 +30,7 @@ const sps = (name: string, timeoutSeconds = 150): FunctionSpec => ({ name, memor
 
 /** One function per SPS operation (DESIGN.md, "Operations"), plus input validation and the appliance lock. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
-  { name: 'validate-input', memoryMb: 256, timeoutSeconds: 10, sps: false },
+  { name: 'validate-input', memoryMb: 256, timeoutSeconds: 10, sps: false, credentials: true },
   { name: 'acquire-appliance-lock', memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },
   { name: 'release-appliance-lock', memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },
   sps('authenticate'),

@@ -105,6 +105,7 @@ export class SpsWorkflowsStack extends Stack {
           spec,
           environment: {
             SESSION_SECRET_PREFIX,
+            CREDENTIALS_SECRET_PREFIX: config.credentialsSecretPrefix,
             ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
             ...(spec.locks ? { LOCK_TABLE: this.lockTable.tableName } : {}),
           },
@@ -113,7 +114,8 @@ export class SpsWorkflowsStack extends Stack {
           securityGroups,
         },
       );
-      if (spec.sps) this.grantSecrets(construct, config);
+      if (spec.sps || spec.credentials) this.grantCredentials(construct, config);
+      if (spec.sps) this.grantSessions(construct);
       if (spec.archive) this.grantArchive(construct, config.archive.prefix);
       if (spec.locks) this.grantLocks(construct, machineNames);
       this.functions[substitutionKey(spec.name)] = construct.fn;
@@ -156,10 +158,10 @@ export class SpsWorkflowsStack extends Stack {
     );
   }
 
-  /** Credentials: the configured appliances' secrets and the documented run-time prefix. Sessions: their own prefix. */
-  private grantSecrets({ fn }: SpsFunction, config: DeploymentConfig): void {
+  /** Credentials: the documented prefix, and the configured appliances' secrets named elsewhere. */
+  private grantCredentials({ fn }: SpsFunction, config: DeploymentConfig): void {
     const credentials = [
-      ...config.appliances.map((a) => this.secretArn(a.credentialsSecretId)),
+      ...config.appliances.flatMap((a) => (a.credentialsSecretId ? [this.secretArn(a.credentialsSecretId)] : [])),
       Arn.format(
         {
           service: 'secretsmanager',
@@ -173,6 +175,15 @@ export class SpsWorkflowsStack extends Stack {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...new Set(credentials)] }),
     );
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${config.credentialsSecretPrefix}*]`,
+      reason:
+        'Appliances are registered by creating their credentials secret under this documented prefix, and only there.',
+    });
+  }
+
+  /** Session secrets: read and written under the stack's own prefix. */
+  private grantSessions({ fn }: SpsFunction): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret'],
@@ -189,10 +200,6 @@ export class SpsWorkflowsStack extends Stack {
         ],
       }),
     );
-    Validations.of(fn.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${config.credentialsSecretPrefix}*]`,
-      reason: 'Appliances passed at run time keep their credentials under this documented prefix, and only there.',
-    });
     Validations.of(fn.role!).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SESSION_SECRET_PREFIX}*]`,
       reason: "Session secrets are created per appliance at run time, under the stack's own prefix.",

@@ -63,6 +63,7 @@ export function awsDeps(): Deps {
       secrets,
       clock: systemClock,
       sessionSecretPrefix: process.env.SESSION_SECRET_PREFIX ?? 'sps-workflows/sessions/',
+      credentialsSecretPrefix: process.env.CREDENTIALS_SECRET_PREFIX ?? 'sps/',
       logger: (keys) => {
         const child = logger.createChild();
         child.appendKeys(

@@ -1,16 +1,24 @@
 import * as z from 'zod/mini';
 import { nonEmpty } from './zod';
 import { NamedError } from './errors';
+import { endpointSchema, InputInvalidError, type ApplianceRef, type ApplianceReference } from './input';
 import type { SecretStore } from './ports';
 import type { SessionStore } from './sps/session';
 
-/** The credentials secret (DESIGN.md): only username and password are required. */
+/**
+ * The credentials secret (DESIGN.md, "Credentials secret"): the appliance's registry entry. It binds
+ * the credentials to the one `endpoint` they may be sent to; `username` and `password` are the
+ * other required fields. A plain `http://` endpoint also needs `"allowPlainHttp": true`.
+ */
 export const credentialsSchema = z.looseObject({
+  endpoint: endpointSchema,
   username: nonEmpty(),
   password: nonEmpty(),
   caCertificate: z.optional(z.string().check(z.includes('-----BEGIN CERTIFICATE-----'))),
   loginMethod: z.optional(nonEmpty()),
   insecureSkipTlsVerify: z.optional(z.boolean()),
+  allowPlainHttp: z.optional(z.boolean()),
+  cluster: z.optional(nonEmpty()),
 });
 export type Credentials = z.output<typeof credentialsSchema>;
 
@@ -28,10 +36,54 @@ export async function readCredentials(secrets: SecretStore, secretId: string): P
   }
   const parsed = credentialsSchema.safeParse(json);
   if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
-    throw new SecretError('Secrets.Invalid', `Credentials secret "${secretId}" is invalid: check ${fields}`);
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))];
+    const endpointMissing = (json as { endpoint?: unknown } | null)?.endpoint === undefined;
+    throw new SecretError(
+      'Secrets.Invalid',
+      `Credentials secret "${secretId}" is invalid: check ${fields.join(', ')}${
+        endpointMissing
+          ? ' (the secret must name the appliance\'s "endpoint", e.g. "https://sps1.example.internal": it binds the credentials to that URL)'
+          : ''
+      }`,
+    );
   }
-  return parsed.data;
+  const credentials = parsed.data;
+  if (new URL(credentials.endpoint).protocol === 'http:' && credentials.allowPlainHttp !== true) {
+    throw new SecretError(
+      'Secrets.Invalid',
+      `Credentials secret "${secretId}" names a plain http:// endpoint: passwords and sessions would travel unencrypted. Use https://, or set "allowPlainHttp": true in the secret (a local simulator)`,
+    );
+  }
+  return credentials;
+}
+
+/** `<credentials prefix><name>`, unless the reference names its secret. */
+export const credentialsSecretIdOf = (ref: ApplianceReference, prefix: string): string =>
+  ref.credentialsSecretId ?? `${prefix}${ref.name}`;
+
+/** Endpoints as users write them: the host's case and a trailing slash do not matter. */
+const sameEndpoint = (a: string, b: string): boolean => {
+  const [x, y] = [new URL(a), new URL(b)];
+  return x.origin === y.origin && x.pathname.replace(/\/+$/, '') === y.pathname.replace(/\/+$/, '');
+};
+
+/**
+ * The appliance as the workflow steps use it: its credentials secret read, and an `endpoint` the
+ * reference gives checked against the one the secret names (`Input.Invalid`, before any request).
+ */
+export async function resolveAppliance(
+  secrets: SecretStore,
+  ref: ApplianceReference,
+  prefix: string,
+): Promise<{ appliance: ApplianceRef; credentials: Credentials }> {
+  const credentialsSecretId = credentialsSecretIdOf(ref, prefix);
+  const credentials = await readCredentials(secrets, credentialsSecretId);
+  if (ref.endpoint !== undefined && !sameEndpoint(ref.endpoint, credentials.endpoint)) {
+    throw new InputInvalidError([
+      `appliance.endpoint: ${ref.endpoint} is not the endpoint of credentials secret "${credentialsSecretId}" (${credentials.endpoint}): the secret's credentials are only ever sent to its own endpoint; fix the input, or name the appliance alone`,
+    ]);
+  }
+  return { appliance: { name: ref.name, endpoint: credentials.endpoint, credentialsSecretId }, credentials };
 }
 
 /** The session secret of an appliance: `<prefix><appliance name>`. Only this id travels in state. */

@@ -27,25 +27,60 @@ const urlOrUndefined = (value: string): URL | undefined => {
 const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const intIn = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
 
-export const applianceSchema = z.strictObject({
-  name: z
+const applianceName = () =>
+  z
     .string()
     .check(
       z.regex(
         /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
         'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
       ),
-    ),
-  endpoint: map(
-    httpUrl().check(
-      // Refinements run even after the URL check failed: parse defensively.
-      z.refine((u) => !/\/api\/?$/.test(urlOrUndefined(u)?.pathname ?? ''), 'must be the base URL, without /api'),
-      z.refine((u) => !urlOrUndefined(u)?.username && !urlOrUndefined(u)?.password, 'must not contain credentials'),
-    ),
-    (u) => u.replace(/\/+$/, ''),
+    );
+
+/** An appliance's base URL: http(s), no `/api`, no credentials, no trailing slash. */
+export const endpointSchema = map(
+  httpUrl().check(
+    // Refinements run even after the URL check failed: parse defensively.
+    z.refine((u) => !/\/api\/?$/.test(urlOrUndefined(u)?.pathname ?? ''), 'must be the base URL, without /api'),
+    z.refine((u) => !urlOrUndefined(u)?.username && !urlOrUndefined(u)?.password, 'must not contain credentials'),
   ),
-  credentialsSecretId: z.string().check(z.minLength(1), z.maxLength(2048)),
+  (u) => u.replace(/\/+$/, ''),
+);
+
+const secretId = () => z.string().check(z.minLength(1), z.maxLength(2048));
+
+/**
+ * The appliance as workflow steps pass it on: resolved from its credentials secret by the first
+ * state (`validate-input`), so `endpoint` is the one the secret names.
+ */
+export const applianceSchema = z.strictObject({
+  name: applianceName(),
+  endpoint: endpointSchema,
+  credentialsSecretId: secretId(),
 });
+
+/**
+ * The appliance as users name it (DESIGN.md, "Appliance reference"): its registered name, or
+ * `{name, endpoint?, credentialsSecretId?}`. Without `credentialsSecretId` the secret is
+ * `<credentials prefix><name>`; an `endpoint` given must be the one that secret names.
+ */
+export const applianceReferenceSchema = z.pipe(
+  // A bare name is read as `{name}`, so a mistake in either form is named by its field.
+  z.transform((value: unknown) => (typeof value === 'string' ? { name: value } : value)),
+  z.strictObject(
+    {
+      name: applianceName(),
+      endpoint: z.optional(endpointSchema),
+      credentialsSecretId: z.optional(secretId()),
+    },
+    { error: 'must be a registered appliance name or {"name", "endpoint", "credentialsSecretId"}' },
+  ),
+);
+export interface ApplianceReference {
+  name: string;
+  endpoint?: string;
+  credentialsSecretId?: string;
+}
 export type ApplianceRef = z.output<typeof applianceSchema>;
 
 const DEFAULT_POLLING = { minSeconds: 10, maxSeconds: 300 };
@@ -74,7 +109,7 @@ const DEFAULT_FIRMWARE_OPTIONS = {
 export const firmwareUpgradeInputSchema = map(
   z
     .strictObject({
-      appliance: applianceSchema,
+      appliance: applianceReferenceSchema,
       firmware: z.strictObject({
         url: httpUrl(),
         sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
@@ -144,7 +179,7 @@ const DEFAULT_BUNDLE_OPTIONS = {
 export const supportBundleInputSchema = map(
   z
     .strictObject({
-      appliance: applianceSchema,
+      appliance: applianceReferenceSchema,
       archive: z._default(
         z.strictObject({
           bucket: z.optional(

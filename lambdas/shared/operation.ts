@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod/mini';
-import { readCredentials, SecretSessionStore, sessionSecretId } from './credentials';
+import { resolveAppliance, SecretSessionStore, sessionSecretId } from './credentials';
 import { errorText, NamedError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
@@ -15,6 +15,8 @@ export interface Deps {
   logger(keys: Record<string, unknown>): LogPort;
   /** Session secrets are named `<prefix><appliance name>`. */
   sessionSecretPrefix: string;
+  /** An appliance named alone has its credentials secret at `<prefix><name>`. */
+  credentialsSecretPrefix: string;
   /** Client tuning (tests shorten retries and timeouts). */
   client?: Pick<SpsClientOptions, 'retry' | 'timeouts'>;
   /** Progress of long transfers within one invocation (the local CLI draws a bar; unset on AWS). */
@@ -77,9 +79,14 @@ function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
   let client = byAppliance.get(key);
   if (!client) {
     client = (async () => {
-      const credentials = await readCredentials(deps.secrets, appliance.credentialsSecretId);
+      // The credentials go only to the endpoint their secret names, whatever the step was given.
+      const { appliance: bound, credentials } = await resolveAppliance(
+        deps.secrets,
+        appliance,
+        deps.credentialsSecretPrefix,
+      );
       return new SpsClient({
-        endpoint: appliance.endpoint,
+        endpoint: bound.endpoint,
         credentials: {
           username: credentials.username,
           password: credentials.password,

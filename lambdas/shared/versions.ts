@@ -41,9 +41,6 @@ export function compareVersions(a: string | number, b: string | number): number 
 }
 
 /** Whether two versions are the same release; false when either is missing. */
-export function sameVersion(
-  a: string | number | null | undefined,
-  b: string | number | null | undefined,
-): boolean {
+export function sameVersion(a: string | number | null | undefined, b: string | number | null | undefined): boolean {
   return present(a) && present(b) && parts(String(a)).length > 0 && compareVersions(a, b) === 0;
 }

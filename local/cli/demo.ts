@@ -3,6 +3,7 @@ import { LocalSecretStore } from '../engine/adapters';
 import { causeMessage } from '../engine/engine';
 import { archiveStorage, execute, LOCAL_S3_DIR, type Output } from '../run/run';
 import { startSimulator } from '../simulator';
+import { simulatedCredentials } from '../simulator/credentials';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -18,9 +19,10 @@ export async function demoCommand(io: { stdout: Output; stderr: Output }): Promi
   try {
     const appliance = sim.appliances[0]!;
     const secrets = new LocalSecretStore({
-      'sps/sps-demo-1': { username: appliance.username, password: appliance.password, caCertificate: sim.caPem },
+      'sps/sps-demo-1': simulatedCredentials(sim, appliance),
     });
-    const ref = { name: appliance.name, endpoint: appliance.endpoint, credentialsSecretId: 'sps/sps-demo-1' };
+    // Named alone: its credentials secret (sps/sps-demo-1) is its registry entry and names its endpoint.
+    const ref = appliance.name;
     const common = {
       secrets,
       clock: sim.clock,

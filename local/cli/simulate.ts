@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCENARIOS, startSimulator, type ScenarioName, type Simulator } from '../simulator';
 import type { Output } from '../run/run';
+import { simulatedCredentials } from '../simulator/credentials';
 
 export interface SimulateOptions {
   port?: number;
@@ -14,12 +15,7 @@ export interface SimulateOptions {
 /** The secrets file `run --secrets` reads: credentials secret id → credentials. */
 export function writeSecretsFile(sim: Simulator): string {
   const file = join(sim.dir, 'secrets.json');
-  const secrets = Object.fromEntries(
-    sim.appliances.map((a) => [
-      `sps/${a.name}`,
-      { username: a.username, password: a.password, caCertificate: sim.caPem },
-    ]),
-  );
+  const secrets = Object.fromEntries(sim.appliances.map((a) => [`sps/${a.name}`, simulatedCredentials(sim, a)]));
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return file;
 }

@@ -14,6 +14,8 @@ import { ProgressReporter } from './progress';
 
 export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
 export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
+/** Where an appliance named alone has its credentials: `--secrets` keys like `sps/<name>`. */
+export const CREDENTIALS_SECRET_PREFIX = 'sps/';
 
 /** A usage error: the CLI exits 2. */
 export class UsageError extends Error {}
@@ -46,6 +48,7 @@ export async function execute(options: ExecuteOptions): Promise<RunResult> {
     secrets: options.secrets,
     clock: options.clock ?? systemClock,
     sessionSecretPrefix: SESSION_SECRET_PREFIX,
+    credentialsSecretPrefix: CREDENTIALS_SECRET_PREFIX,
     logger: (keys) => recordingLogger((record) => appendFileSync(options.logFile, `${JSON.stringify(record)}\n`), keys),
     archive: options.archive,
   };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../../local/s3/embedded';
 import { startSimulator, type Simulator } from '../../local/simulator';
+import { simulatedCredentials } from '../../local/simulator/credentials';
 
 /* The `sps-workflows` command, spawned as a user runs it. */
 
@@ -51,10 +52,7 @@ describe('sps-workflows CLI', () => {
     });
     dir = tempFolder();
     const a = sim.appliances[0]!;
-    writeFileSync(
-      join(dir, 'secrets.json'),
-      JSON.stringify({ 'sps/sps-cli-1': { username: a.username, password: a.password, caCertificate: sim.caPem } }),
-    );
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ 'sps/sps-cli-1': simulatedCredentials(sim, a) }));
     const appliance = { name: a.name, endpoint: a.endpoint, credentialsSecretId: 'sps/sps-cli-1' };
     writeFileSync(
       join(dir, 'dry-run.json'),
@@ -67,7 +65,8 @@ describe('sps-workflows CLI', () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ appliance, firmware: { url: 'ftp://x', sha256: 'x' } }));
     writeFileSync(
       join(dir, 'bundle.json'),
-      JSON.stringify({ appliance, options: { polling: { minSeconds: 5, maxSeconds: 5 } } }),
+      // Named alone: the credentials secret sps/sps-cli-1 names the endpoint.
+      JSON.stringify({ appliance: a.name, options: { polling: { minSeconds: 5, maxSeconds: 5 } } }),
     );
   });
   afterAll(() => sim.close());

@@ -31,6 +31,13 @@ const wrongType = fc.oneof(
   fc.constant({}),
   fc.integer({ min: -5, max: 0 }),
 );
+/** A well-formed endpoint that is not the one the appliance's credentials secret names. */
+const otherEndpoint = fc.constantFrom(
+  'https://127.0.0.2',
+  'https://127.0.0.1:1',
+  'https://[::1]:2',
+  'http://127.0.0.1',
+);
 const badUrl = fc.oneof(
   fc.constant('file:///etc/passwd'),
   fc.constant('ftp://downloads/x.iso'),
@@ -113,15 +120,7 @@ describe('bad input never reaches the appliance', () => {
     const valid = firmwareInput(h) as unknown as Json;
     const arb = fc.array(
       mutations({
-        required: [
-          ['appliance'],
-          ['firmware'],
-          ['appliance', 'name'],
-          ['appliance', 'endpoint'],
-          ['appliance', 'credentialsSecretId'],
-          ['firmware', 'url'],
-          ['firmware', 'sha256'],
-        ],
+        required: [['appliance'], ['firmware'], ['appliance', 'name'], ['firmware', 'url'], ['firmware', 'sha256']],
         typed: [
           ['appliance', 'name'],
           ['appliance', 'endpoint'],
@@ -135,6 +134,7 @@ describe('bad input never reaches the appliance', () => {
         extra: [
           [badUrl, ['firmware', 'url']],
           [badUrl, ['appliance', 'endpoint']],
+          [otherEndpoint, ['appliance', 'endpoint']],
           [badSha, ['firmware', 'sha256']],
           [badName, ['appliance', 'name']],
           [fc.integer({ min: 3601, max: 100000 }), ['options', 'polling', 'maxSeconds']],
@@ -149,12 +149,7 @@ describe('bad input never reaches the appliance', () => {
     const valid = { ...bundleInput(h), archive: { prefix: 'b/' }, options: { deleteAfterArchive: true } } as Json;
     const arb = fc.array(
       mutations({
-        required: [
-          ['appliance'],
-          ['appliance', 'name'],
-          ['appliance', 'endpoint'],
-          ['appliance', 'credentialsSecretId'],
-        ],
+        required: [['appliance'], ['appliance', 'name']],
         typed: [
           ['appliance', 'endpoint'],
           ['archive', 'prefix'],
@@ -164,6 +159,7 @@ describe('bad input never reaches the appliance', () => {
         ],
         extra: [
           [badUrl, ['appliance', 'endpoint']],
+          [otherEndpoint, ['appliance', 'endpoint']],
           [badName, ['appliance', 'name']],
           [fc.constantFrom('/abs/', 'no-slash', '//'), ['archive', 'prefix']],
           [fc.constantFrom('UPPER', 'a', 'under_score', '-dash'), ['archive', 'bucket']],

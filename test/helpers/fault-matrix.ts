@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { SecretError } from '../../lambdas/shared/credentials';
 import type { WorkflowName } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
+import { simulatedCredentials } from '../../local/simulator/credentials';
 import { bundleInput, failSecondPart, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
 
 /*
@@ -33,14 +34,16 @@ const secretsDown = (h: Harness) => {
   };
 };
 const wrongPassword = async (h: Harness) => {
+  const a = h.sim.appliance('sps-sim-1');
   await h.secrets.put(
     'sps/sps-sim-1',
-    JSON.stringify({ username: 'admin', password: 'not-the-password', caCertificate: h.sim.caPem }),
+    JSON.stringify({ ...simulatedCredentials(h.sim, a), password: 'not-the-password' }),
   );
 };
 const noCa = async (h: Harness) => {
   const a = h.sim.appliance('sps-sim-1');
-  await h.secrets.put('sps/sps-sim-1', JSON.stringify({ username: a.username, password: a.password }));
+  const { caCertificate: _ca, ...noCa } = simulatedCredentials(h.sim, a) as { caCertificate?: string };
+  await h.secrets.put('sps/sps-sim-1', JSON.stringify(noCa));
 };
 const hangOnce = (path: RegExp) => (h: Harness) => {
   h.deps.client = { ...h.deps.client, timeouts: { headersMs: 300 } };

@@ -8,6 +8,7 @@ import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../..
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
 import { runWorkflow, type RunResult, type WorkflowName } from '../../local/engine/engine';
 import { startSimulator, type ApplianceOptions, type Simulator, type SimulatorOptions } from '../../local/simulator';
+import { simulatedCredentials } from '../../local/simulator/credentials';
 
 export const SHA256 = 'e6837af0b5dcb5397c6bc8b52c0fb95aa49a3fea4303e274c7501f0857cb9b80';
 export const FIRMWARE_URL = 'https://downloads.example.internal/sps-8.0.1.iso';
@@ -61,18 +62,14 @@ export async function startHarness(
     };
   }
   const secrets = new LocalSecretStore(
-    Object.fromEntries(
-      sim.appliances.map((a) => [
-        `sps/${a.name}`,
-        { username: a.username, password: a.password, caCertificate: sim.caPem },
-      ]),
-    ),
+    Object.fromEntries(sim.appliances.map((a) => [`sps/${a.name}`, simulatedCredentials(sim, a)])),
   );
   const logs: LogRecord[] = [];
   const deps: Deps = {
     secrets,
     clock: sim.clock,
     sessionSecretPrefix: 'sps-workflows/sessions/',
+    credentialsSecretPrefix: 'sps/',
     logger: (keys) => recordingLogger((r) => logs.push(r), keys),
     client: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
     archive: s3 ? { s3: s3.client, defaultBucket: BUCKET } : undefined,

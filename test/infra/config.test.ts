@@ -20,6 +20,17 @@ describe('deployment config', () => {
       { appliances: [{ name: 'a b', endpoint: 'x', credentialsSecretId: '' }] },
       ['appliances.0.name', 'appliances.0.endpoint', 'appliances.0.credentialsSecretId'],
     ],
+    // The workflow input's own appliance schema: what the nightly run would reject fails at synth.
+    [
+      {
+        appliances: [
+          { name: 'a', endpoint: 'https://sps1.example.internal/api', credentialsSecretId: 's' },
+          { name: 'b', endpoint: 'https://user:pass@sps2.example.internal' },
+          { name: 'c', credentialsSecretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' },
+        ],
+      },
+      ['appliances.0.endpoint', 'appliances.1.endpoint', 'appliances.2.credentialsSecretId'],
+    ],
     [{ archive: { schedule: 'every night' } }, ['archive.schedule']],
     [{ archive: { coldStorageDays: 90, expireDays: 30 } }, ['archive.expireDays']],
     [

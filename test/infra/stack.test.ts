@@ -86,7 +86,7 @@ describe('functions', () => {
     }
   });
 
-  it('lets only the SPS functions read credentials and write session secrets, and only the archiver write S3', () => {
+  it('lets only the SPS functions (and validate-input, read-only) read credentials, only the SPS functions write session secrets, and only the archiver write S3', () => {
     const json = JSON.stringify(template.toJSON());
     expect(json).toContain('secret:sps-workflows/sessions/*');
     expect(json).toContain('secret:sps/*');
@@ -95,10 +95,16 @@ describe('functions', () => {
     );
     expect(s3Writers).toHaveLength(1);
     expect(JSON.stringify(s3Writers[0])).toContain('/support-bundles/*');
-    const validate = resources('AWS::IAM::Policy').filter((p) =>
-      JSON.stringify(p.Properties).includes('secretsmanager'),
+    const readers = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties).includes('secretsmanager:GetSecretValue'),
     );
-    expect(validate).toHaveLength(FUNCTIONS.filter((f) => f.sps).length);
+    expect(readers).toHaveLength(FUNCTIONS.filter((f) => f.sps || f.credentials).length);
+    const writers = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties).includes('secretsmanager:PutSecretValue'),
+    );
+    expect(writers).toHaveLength(FUNCTIONS.filter((f) => f.sps).length);
+    const validateInput = readers.find((p) => JSON.stringify(p).includes('ValidateInput'));
+    expect(JSON.stringify(validateInput)).not.toContain('sps-workflows/sessions');
   });
 
   it('lets only the lock functions write the lock table and read the status of the workflows own executions', () => {

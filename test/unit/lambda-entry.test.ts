@@ -10,9 +10,11 @@ describe('Lambda entry points', () => {
 
   it('validate-input answers with the normalized input, and Input.Invalid by name', async () => {
     const { handler } = await import('../../lambdas/handlers/validate-input');
-    const appliance = { name: 'sps-1', endpoint: 'https://sps1/', credentialsSecretId: 'sps/sps-1' };
-    await expect(handler({ workflow: 'support-bundle', input: { appliance } })).resolves.toMatchObject({
-      appliance: { endpoint: 'https://sps1' },
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ endpoint: 'https://sps1', username: 'u', password: 'p' }),
+    });
+    await expect(handler({ workflow: 'support-bundle', input: { appliance: 'sps-1' } })).resolves.toMatchObject({
+      appliance: { name: 'sps-1', endpoint: 'https://sps1', credentialsSecretId: 'sps/sps-1' },
       archive: { bucket: null, prefix: 'support-bundles/' },
     });
     await expect(handler({ workflow: 'support-bundle', input: {} })).rejects.toMatchObject({ name: 'Input.Invalid' });
@@ -20,7 +22,9 @@ describe('Lambda entry points', () => {
 
   it('the archiver gets the bucket of its environment, and reads credentials from Secrets Manager', async () => {
     process.env.ARCHIVE_BUCKET = 'stack-archive-bucket';
-    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'u', password: 'p' }) });
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ endpoint: 'https://127.0.0.1:9', username: 'u', password: 'p' }),
+    });
     const { handler } = await import('../../lambdas/handlers/archive-support-bundle');
     // An unreachable appliance (port 9 on loopback is closed): the call fails after the bucket was
     // resolved and the secret read, proving the wiring without any AWS.

@@ -108,6 +108,7 @@ describe('acquire-appliance-lock', () => {
       secrets: { get: async () => undefined, put: async () => {} },
       clock: { now: () => 0 },
       sessionSecretPrefix: 's/',
+      credentialsSecretPrefix: 'sps/',
       logger: (keys: Record<string, unknown>) => recordingLogger((r) => records.push(r), keys),
       locks: new LocalLockStore(() => true),
     };

@@ -11,6 +11,7 @@ function deps(records: LogRecord[]): Deps {
     secrets: new LocalSecretStore({ 'sps/a': { username: 'u', password: 'p' } }),
     clock: { now: () => 0 },
     sessionSecretPrefix: 's/',
+    credentialsSecretPrefix: 'sps/',
     logger: (keys) => recordingLogger((r) => records.push(r), keys),
     client: { retry: { attempts: 1 }, timeouts: { connectMs: 200 } },
   };
@@ -44,7 +45,9 @@ describe('operation', () => {
       const records: LogRecord[] = [];
       const d = {
         ...deps(records),
-        secrets: new LocalSecretStore({ 'sps/a': { username: a.username, password: a.password } }),
+        secrets: new LocalSecretStore({
+          'sps/a': { endpoint: a.endpoint, username: a.username, password: a.password, allowPlainHttp: true },
+        }),
       };
       const op = operation(
         'probe',

@@ -82,15 +82,31 @@ describe('credentials and session secrets', () => {
   });
 
   it('reads the credentials secret with its optional fields', async () => {
-    const secrets = storeWith({ c: JSON.stringify({ username: 'u', password: PASSWORD, loginMethod: 'local' }) });
-    await expect(readCredentials(secrets, 'c')).resolves.toMatchObject({ username: 'u', loginMethod: 'local' });
+    const secrets = storeWith({
+      c: JSON.stringify({ endpoint: 'https://sps1/', username: 'u', password: PASSWORD, loginMethod: 'local' }),
+    });
+    await expect(readCredentials(secrets, 'c')).resolves.toMatchObject({
+      endpoint: 'https://sps1',
+      username: 'u',
+      loginMethod: 'local',
+    });
   });
 
   it.each([
     ['missing', {}, 'Secrets.NotFound'],
     ['not JSON', { c: `password=${PASSWORD}` }, 'Secrets.Invalid'],
-    ['no password', { c: JSON.stringify({ username: 'u' }) }, 'Secrets.Invalid'],
-    ['bad CA', { c: JSON.stringify({ username: 'u', password: PASSWORD, caCertificate: 'nope' }) }, 'Secrets.Invalid'],
+    ['no password', { c: JSON.stringify({ endpoint: 'https://sps1', username: 'u' }) }, 'Secrets.Invalid'],
+    [
+      'bad CA',
+      { c: JSON.stringify({ endpoint: 'https://sps1', username: 'u', password: PASSWORD, caCertificate: 'nope' }) },
+      'Secrets.Invalid',
+    ],
+    ['no endpoint', { c: JSON.stringify({ username: 'u', password: PASSWORD }) }, 'Secrets.Invalid'],
+    [
+      'plain-HTTP endpoint not allowed explicitly',
+      { c: JSON.stringify({ endpoint: 'http://sps1', username: 'u', password: PASSWORD }) },
+      'Secrets.Invalid',
+    ],
   ])('rejects a %s credentials secret without echoing it', async (_case, values, name) => {
     const err = await readCredentials(storeWith(values as Record<string, string>), 'c').catch(
       (e: unknown) => e as Error,

@@ -1,6 +1,7 @@
 import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
 import { SpsClient } from '../../lambdas/shared/sps/client';
+import { simulatedCredentials } from '../../local/simulator/credentials';
 import { expectNoSecrets, firmwareInput, startHarness, type Harness } from '../helpers/workflow';
 
 /*
@@ -252,9 +253,10 @@ describe('firmware upgrade', () => {
 
   it('fails fast with Sps.AuthenticationFailed on a wrong password', async () => {
     h = await startHarness([{ name: 'sps-sim-1' }]);
+    const a = h.sim.appliance('sps-sim-1');
     await h.secrets.put(
       'sps/sps-sim-1',
-      JSON.stringify({ username: 'admin', password: 'wrong-password', caCertificate: h.sim.caPem }),
+      JSON.stringify({ ...simulatedCredentials(h.sim, a), password: 'wrong-password' }),
     );
     const result = await h.run('firmware-upgrade', firmwareInput(h));
     expectFailure(result, 'Sps.AuthenticationFailed', /refused the login/);
@@ -265,7 +267,8 @@ describe('firmware upgrade', () => {
   it('fails fast with Sps.TlsError when the certificate is not trusted', async () => {
     h = await startHarness([{ name: 'sps-sim-1' }]);
     const a = h.sim.appliance('sps-sim-1');
-    await h.secrets.put('sps/sps-sim-1', JSON.stringify({ username: a.username, password: a.password }));
+    const { caCertificate: _ca, ...noCa } = simulatedCredentials(h.sim, a) as { caCertificate?: string };
+    await h.secrets.put('sps/sps-sim-1', JSON.stringify(noCa));
     const result = await h.run('firmware-upgrade', firmwareInput(h));
     expectFailure(result, 'Sps.TlsError', /caCertificate/);
   });
@@ -277,6 +280,39 @@ describe('firmware upgrade', () => {
     const result = await h.run('firmware-upgrade', input);
     expectFailure(result, 'Secrets.NotFound', /"sps\/nope" does not exist/);
     expect(h.sim.journal.entries()).toEqual([]);
+  });
+
+  describe('credentials bound to their appliance', () => {
+    it('upgrades an appliance named alone: its credentials secret names the endpoint', async () => {
+      h = await startHarness([{ name: 'sps-sim-1' }]);
+      const result = await h.run('firmware-upgrade', { ...firmwareInput(h), appliance: 'sps-sim-1' });
+      expectNoSecrets(h, result);
+      expect(result.output).toMatchObject({ appliance: 'sps-sim-1', outcome: 'upgraded', version: '8.0.1' });
+    });
+
+    it("never sends one appliance's credentials to another endpoint: Input.Invalid before any request", async () => {
+      h = await startHarness([{ name: 'sps-sim-1' }, { name: 'sps-sim-2' }]);
+      const input = firmwareInput(h);
+      input.appliance.endpoint = h.sim.appliance('sps-sim-2').endpoint; // a real appliance, not the secret's
+      const result = await h.run('firmware-upgrade', input);
+      expectFailure(
+        result,
+        'Input.Invalid',
+        /appliance\.endpoint: https:\/\/127\.0\.0\.1:\d+ is not the endpoint of credentials secret "sps\/sps-sim-1"/,
+      );
+      expect(h.sim.journal.entries()).toEqual([]);
+      expect(states(result)).toEqual(['Validate input', 'Publish invalid input', 'Invalid input']);
+    });
+
+    it('refuses a plain http:// endpoint the secret does not allow explicitly, before any request', async () => {
+      h = await startHarness([{ name: 'sps-sim-1' }], { protocol: 'http' });
+      const a = h.sim.appliance('sps-sim-1');
+      const { allowPlainHttp: _allowed, ...secret } = simulatedCredentials(h.sim, a) as { allowPlainHttp?: boolean };
+      await h.secrets.put('sps/sps-sim-1', JSON.stringify(secret));
+      const result = await h.run('firmware-upgrade', firmwareInput(h));
+      expectFailure(result, 'Secrets.Invalid', /plain http:\/\/ endpoint.*"allowPlainHttp": true/);
+      expect(h.sim.journal.entries()).toEqual([]);
+    });
   });
 
   it('accepts an EventBridge event carrying the input in detail', async () => {

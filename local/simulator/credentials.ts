@@ -1,0 +1,15 @@
+import type { SimulatedAppliance, Simulator } from './server';
+
+/**
+ * The credentials secret of a simulated appliance, as `run --secrets` and the tests read it: its
+ * registry entry, naming its endpoint (plain HTTP only when the simulator serves it, explicitly).
+ */
+export function simulatedCredentials(sim: Pick<Simulator, 'caPem'>, appliance: SimulatedAppliance) {
+  const plainHttp = appliance.endpoint.startsWith('http:');
+  return {
+    endpoint: appliance.endpoint,
+    username: appliance.username,
+    password: appliance.password,
+    ...(plainHttp ? { allowPlainHttp: true } : { caCertificate: sim.caPem }),
+  };
+}
