@@ -1,6 +1,12 @@
 import { MockAgent } from 'undici';
-import { SpsClient, type SpsClientOptions } from '../../lambdas/shared/sps/client';
+import { SpsClient, upgradeOutcomeUnknown, type SpsClientOptions } from '../../lambdas/shared/sps/client';
 import type { LogPort } from '../../lambdas/shared/ports';
+import {
+  SpsApiError,
+  SpsConnectionError,
+  SpsInvalidResponseError,
+  SpsRequestTimeoutError,
+} from '../../lambdas/shared/errors';
 import { MemorySessionStore } from '../../lambdas/shared/sps/session';
 import { USER_AGENT } from '../../lambdas/shared/version';
 import { fixture } from '../helpers/fixtures';
@@ -150,6 +156,37 @@ describe('SpsClient login and sessions', () => {
     const result = await makeClient(agent, { sessions: new MemorySessionStore(SESSION) }).testFirmware('1');
     expect(result.testSummary).toBe('HA check started\nHA check finished');
     expect(seen.filter((s) => s.method === 'POST')).toHaveLength(2);
+  });
+
+  it('takes the anonymous /api/info view for a lost session: logs in once and reads again (a reboot ends every session)', async () => {
+    const { agent, seen, on } = scripted();
+    on(
+      'GET',
+      '/api/info',
+      { status: 200, body: fixture('info-anonymous.json') },
+      { status: 200, body: fixture('info-authenticated.json') },
+    );
+    on('GET', '/api/authentication', loginOk(SESSION_2));
+    const sessions = new MemorySessionStore(SESSION);
+    const info = await makeClient(agent, { sessions }).getInfo();
+    expect(info.firmwareVersion).toBe('5.7.0');
+    expect(seen.map((s) => s.path)).toEqual(['/api/info', '/api/authentication', '/api/info']);
+    expect(seen[2]!.headers.cookie).toBe(`session_id=${SESSION_2}`);
+    await expect(sessions.load()).resolves.toBe(SESSION_2);
+  });
+
+  it('reports a version withheld even after a fresh login as missing, never as a version', async () => {
+    const { agent, seen, on } = scripted();
+    on(
+      'GET',
+      '/api/info',
+      { status: 200, body: fixture('info-anonymous.json') },
+      { status: 200, body: fixture('info-anonymous.json') },
+    );
+    on('GET', '/api/authentication', loginOk(SESSION_2));
+    const info = await makeClient(agent, { sessions: new MemorySessionStore(SESSION) }).getInfo();
+    expect(info.firmwareVersion).toBeUndefined();
+    expect(seen.filter((s) => s.path === '/api/authentication')).toHaveLength(1);
   });
 
   it('fails with Sps.Unauthenticated when the call is refused again after the re-login', async () => {
@@ -453,6 +490,77 @@ describe('SpsClient errors', () => {
     await expect(client.listFirmwareSlots()).rejects.toMatchObject({ name: 'Sps.InvalidResponse' });
   });
 
+  it('reads the upgrade answer leniently: any JSON means accepted, its fields when present', async () => {
+    const { agent, on } = scripted();
+    on(
+      'POST',
+      '/api/firmware/upgrade',
+      { status: 200, body: fixture('firmware-upgrade-accepted.json') },
+      { status: 200, body: { body: null } },
+      { status: 202, body: '' },
+    );
+    const client = withSession(agent);
+    await expect(client.upgradeFirmware('1', 'm')).resolves.toEqual({
+      slotId: '1',
+      testSummary: 'HA check started\nHA check finished',
+    });
+    await expect(client.upgradeFirmware('1', 'm')).resolves.toEqual({ slotId: null, testSummary: null });
+    await expect(client.upgradeFirmware('1', 'm')).resolves.toEqual({ slotId: null, testSummary: null });
+  });
+
+  it("lists everyone's fetches and bundles without failing on another's unknown status or odd fields", async () => {
+    const { agent, on } = scripted();
+    const list = fixture('firmware-fetch-list.json') as { items: unknown[] };
+    on('GET', '/api/firmware/fetch', {
+      status: 200,
+      body: {
+        ...list,
+        items: [
+          ...list.items,
+          { key: 'odd-1', body: { status: 'verifying-signature', url: 'https://x/sps.iso' } },
+          { key: 'odd-2', body: { status: 'queued', url: null, bytes_total: null, slot_id: null } },
+          { key: 'odd-3', body: { status: 'queued', bytes_downloaded: 'lots' } },
+        ],
+      },
+    });
+    on('GET', '/api/troubleshooting/support-bundle', {
+      status: 200,
+      body: { items: [{ key: 'b1', body: { status: 'archiving', error: null } }, { key: 'b2' }] },
+    });
+    const client = withSession(agent);
+    const fetches = await client.listFirmwareFetches();
+    expect(fetches.map((f) => `${f.key}:${f.status}`)).toEqual([
+      '42dee328-9a26-4337-a1fd-3ee6cea3e815:in-progress',
+      '023bc2b4-0efb-4eaa-a301-b29f8c395f8c:failed',
+      '8f6f7b0f-bba1-4d86-babb-54868106d2e9:finished',
+      '6bf3113c-ad66-4cb3-9827-77fcbe1b6853:queued',
+      'odd-1:verifying-signature',
+      'odd-2:queued',
+    ]);
+    await expect(client.listSupportBundles()).resolves.toEqual([
+      expect.objectContaining({ key: 'b1', status: 'archiving' }),
+    ]);
+  });
+
+  it('reads null and missing optional slot fields alike', async () => {
+    const { agent, on } = scripted();
+    on('GET', '/api/firmware/slots', {
+      status: 200,
+      body: {
+        items: [
+          { key: '1', body: { version: '7.5.1', current: true, after_reboot: null, upgrade_notes: null } },
+          { key: '2', body: { version: null, current: null } },
+        ],
+        meta: {},
+      },
+    });
+    const slots = await withSession(agent).listFirmwareSlots();
+    expect(slots.slots).toEqual([
+      { id: '1', empty: false, version: '7.5.1', current: true, afterReboot: false },
+      { id: '2', empty: true, version: null, current: false, afterReboot: false },
+    ]);
+  });
+
   it('rejects a non-http endpoint before any request', () => {
     const { agent } = scripted();
     expect(() => makeClient(agent, { endpoint: 'ftp://sps.test' })).toThrow(/http\(s\) URL/);
@@ -590,5 +698,26 @@ describe('SpsClient redaction', () => {
     const { agent } = scripted();
     makeClient(agent, { logger, insecureSkipTlsVerify: true });
     expect(lines.some((l) => l.startsWith('warn') && l.includes('verification is OFF'))).toBe(true);
+  });
+});
+
+describe('after the upgrade POST', () => {
+  const api = (status: number, envelope?: { type: string }) =>
+    new SpsApiError({ status, method: 'POST', path: '/api/firmware/upgrade', envelope });
+  it.each([
+    ['the connection reset after the request went out', true, new SpsConnectionError('reset', 'ECONNRESET')],
+    ['no answer in time', true, new SpsRequestTimeoutError('headers', 'no headers')],
+    ['a gateway 502 HTML page', true, api(502)],
+    ['a 503 without an SPS envelope', true, api(503)],
+    ['a 504', true, api(504)],
+    ['a 2xx body that is not JSON', true, new SpsInvalidResponseError('not JSON')],
+    ['FirmwareTestFailed', false, api(400, { type: 'FirmwareTestFailed' })],
+    ['ResourceNotFound (an empty slot)', false, api(404, { type: 'ResourceNotFound' })],
+    ['a 500 with an SPS envelope', false, api(500, { type: 'InternalError' })],
+    ['a 403 HTML page (no privilege)', false, api(403)],
+    ['the connection was refused (never sent)', false, new SpsConnectionError('refused', 'ECONNREFUSED')],
+    ['the connect timed out (never sent)', false, new SpsRequestTimeoutError('connect', 'connect')],
+  ])('when the answer is %s, the upgrade may be under way: %p', (_what, unknown, err) => {
+    expect(upgradeOutcomeUnknown(err)).toBe(unknown);
   });
 });
