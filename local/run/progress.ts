@@ -23,6 +23,44 @@ const TRANSFERS: Record<string, (output: Record<string, unknown>) => Transfer | 
   },
 };
 
+type Output = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * What a state's output tells a person: every change made on the appliance (a slot freed, a fetch
+ * started or followed, a duplicate slot removed, the upgrade requested) and what the reboot watch saw.
+ */
+const STATE_NEWS: Record<string, (o: Output) => string | undefined> = {
+  'Start fetch': ({ fetch: f }: Output) => {
+    if (!f) return undefined;
+    if (f.key === null) return `the firmware is already in slot ${f.progress?.slotId}: nothing to fetch`;
+    if (f.reused)
+      return `following fetch ${f.key}, already running on the appliance (not ours: left alone if this run fails)`;
+    const freed = f.freedSlot ? `freed slot ${f.freedSlot.slotId} (${f.freedSlot.version}), then ` : '';
+    return `changed: ${freed}started fetch ${f.key}`;
+  },
+  Precheck: ({ test }: Output) =>
+    test?.alreadyRunning
+      ? `changed: removed slot ${test.removedSlotId}, a copy of the version already running (nothing to upgrade)`
+      : undefined,
+  Upgrade: ({ upgrade }: Output) =>
+    upgrade?.answer === 'unknown'
+      ? `changed: upgrade into slot ${upgrade.slotId} requested; its answer was lost, the reboot watch decides`
+      : upgrade
+        ? `changed: upgrade into slot ${upgrade.slotId} requested`
+        : undefined,
+  'Reboot status': ({ upgrade }: Output) => {
+    const w = upgrade?.watch;
+    if (!w) return undefined;
+    const now =
+      w.reading === 'down'
+        ? 'down or booting (no answer)'
+        : w.reading === 'no-version'
+          ? 'answers, but gives no version yet'
+          : `answers, running ${w.firmwareVersion}`;
+    return `appliance ${now} (poll ${w.polls}: ${w.downPolls} down, ${w.noVersionPolls} without a version)`;
+  },
+};
+
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 function duration(seconds: number): string {
@@ -63,13 +101,9 @@ export class ProgressReporter {
       const t = TRANSFERS[state.name]!(state.output as Record<string, unknown>);
       if (t) this.transfer(t);
     }
-    if (event.type === 'StateExited' && state?.name === 'Reboot status') {
-      const watch = (state.output as { upgrade?: { watch?: { reachable?: boolean; firmwareVersion?: string } } })
-        ?.upgrade?.watch;
-      if (watch)
-        this.line(
-          `  appliance ${watch.reachable ? `answers, running ${watch.firmwareVersion}` : 'rebooting (unreachable)'}`,
-        );
+    if (event.type === 'StateExited' && state && state.output && typeof state.output === 'object') {
+      const said = STATE_NEWS[state.name]?.(state.output as Record<string, unknown>);
+      if (said) this.line(`  ${said}`);
     }
     if (event.type === 'StateRetried' && state) this.line(`  retrying ${state.name}`);
     if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') this.stopBar();
