@@ -21,6 +21,9 @@ export const SCENARIOS = [
   'connection-resets',
   'truncated-download',
   'slow-reboot',
+  'upgrade-502',
+  'upgrade-reverts',
+  'foreign-fetch',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -42,6 +45,28 @@ export interface ApplianceOptions {
   bundleCreateResponse?: 'items' | 'key';
   /** What a fetch of a URL installs (else the first x.y.z in the URL, else 8.0.1). */
   firmwareCatalog?: Array<{ url: string; version: string; sha256?: string }>;
+  /** `foreign-fetch`: the version the operator's download installs (else as for any fetch of its URL). */
+  foreignFetchVersion?: string;
+  /** `body.roles` of the authenticated `/api/info` (empty on a standalone appliance, NOTES §2.5). */
+  roles?: string[];
+  /** What `GET /api/integrated_products` lists (none by default). */
+  integratedProducts?: IntegratedProduct[];
+}
+
+export interface IntegratedProduct {
+  name: string;
+  link: string | null;
+  activated: boolean;
+}
+
+/** What an operator enters when starting a download in the web interface (see `Appliance.startFetch`). */
+export interface OperatorFetch {
+  /** Else what any fetch of the URL installs. */
+  version?: string;
+  /** Else the checksum is the right one. */
+  sha256?: string;
+  /** The download is already over and filled a slot. */
+  finished?: boolean;
 }
 
 /** `lost-answer`: the request is carried out, then the connection resets before the answer. */
@@ -83,6 +108,8 @@ interface FetchJob {
   createdAt: number;
   canceledAt?: number;
   removed: boolean;
+  /** Started by an operator in the web interface, not through the REST API (tests tell theirs apart). */
+  operator: boolean;
   /** Set once the job has finished and filled a slot (or failed for want of one). */
   outcome?: { status: 'finished'; slotId: number } | { status: 'failed'; error: string };
 }
@@ -103,11 +130,16 @@ interface Reboot {
   startAt: number;
   endAt: number;
   slotKey: string;
+  /** The slot that was running when the upgrade was asked for. */
+  previousSlotKey: string;
+  /** `upgrade-reverts`: the appliance comes back on `previousSlotKey`. */
+  reverts: boolean;
   applied: boolean;
   sessionsDropped: boolean;
 }
 
 const HOUR = 3600_000;
+const DEFAULT_FETCH_URL = 'https://downloads.example.internal/sps-8.0.1.iso';
 const QUEUED_MS = 2_000;
 const VERIFY_MS = 10_000;
 const FETCH_ERROR =
@@ -137,7 +169,7 @@ export class Appliance {
   scenario: ScenarioName;
   firmwareVersion: string;
   private readonly opts: Required<
-    Omit<ApplianceOptions, 'scenario' | 'username' | 'password' | 'firmwareVersion' | 'name'>
+    Omit<ApplianceOptions, 'scenario' | 'username' | 'password' | 'firmwareVersion' | 'name' | 'foreignFetchVersion'>
   >;
   private slots: SlotState[];
   private fetches: FetchJob[] = [];
@@ -165,6 +197,8 @@ export class Appliance {
       bundleGenerateSeconds: options.bundleGenerateSeconds ?? 90,
       bundleCreateResponse: options.bundleCreateResponse ?? 'items',
       firmwareCatalog: options.firmwareCatalog ?? [],
+      roles: options.roles ?? [],
+      integratedProducts: options.integratedProducts ?? [],
     };
     const catalogVersion = this.opts.firmwareCatalog[0]?.version ?? '8.0.1';
     this.firmwareVersion = options.firmwareVersion ?? (this.scenario === 'already-current' ? catalogVersion : '7.5.1');
@@ -185,6 +219,12 @@ export class Appliance {
         fails: false,
         downloads: 0,
       });
+    }
+    if (this.scenario === 'foreign-fetch') {
+      // An operator started a download in the web interface a little earlier: it is running.
+      const url = this.opts.firmwareCatalog[0]?.url ?? DEFAULT_FETCH_URL;
+      const ranMs = Math.min(30_000, this.downloadMs() / 10);
+      this.addFetch(url, options.foreignFetchVersion ?? this.versionFor(url), true, now - QUEUED_MS - ranMs);
     }
   }
 
@@ -207,6 +247,25 @@ export class Appliance {
     }
   }
 
+  /**
+   * What an operator starting a download in the web interface does (a fetch job like the REST
+   * API's). With `finished`, the download is already over and filled the first empty slot.
+   */
+  startFetch(now: number, url: string, options: OperatorFetch = {}): string {
+    this.settle(now);
+    const entry = this.catalogEntry(url);
+    const checksumOk = !entry?.sha256 || !options.sha256 || entry.sha256.toLowerCase() === options.sha256.toLowerCase();
+    const job = this.addFetch(url, options.version ?? this.versionFor(url), checksumOk, now);
+    if (options.finished) {
+      const empty = this.slots.find((s) => s.version === undefined);
+      if (!empty) throw new Error(`${this.name}: no empty firmware slot for a finished download`);
+      job.createdAt = now - this.fetchMs();
+      empty.version = job.version;
+      job.outcome = { status: 'finished', slotId: Number(empty.key) };
+    }
+    return job.key;
+  }
+
   expectedBundle(key: string): { bytes: number; sha256: string; fileName: string } {
     return {
       bytes: this.opts.bundleBytes,
@@ -227,7 +286,8 @@ export class Appliance {
         .filter((f) => !f.removed)
         .map((f) => ({
           key: f.key,
-          finishesAt: f.createdAt + QUEUED_MS + this.downloadMs() + VERIFY_MS,
+          operator: f.operator,
+          finishesAt: f.createdAt + this.fetchMs(),
           ...this.fetchView(f, now),
         })),
       bundles: this.visibleBundles(now).map((b) => ({ key: b.key, ...this.bundleView(b, now) })),
@@ -251,7 +311,7 @@ export class Appliance {
   private settle(now: number): void {
     for (const job of this.fetches) {
       if (job.outcome || job.canceledAt !== undefined) continue;
-      const end = job.createdAt + QUEUED_MS + this.downloadMs() + VERIFY_MS;
+      const end = job.createdAt + this.fetchMs();
       if (this.scenario === 'fetch-fails' || now < end) continue;
       if (!job.checksumOk) {
         job.outcome = {
@@ -274,18 +334,40 @@ export class Appliance {
       r.sessionsDropped = true;
     }
     if (r && !r.applied && now >= r.endAt) {
+      // upgrade-reverts: the new firmware did not come up; the appliance booted the old one again.
+      const booted = r.reverts ? r.previousSlotKey : r.slotKey;
       for (const s of this.slots) {
-        const target = s.key === r.slotKey;
+        const target = s.key === booted;
         s.current = target;
         s.afterReboot = target;
       }
-      this.firmwareVersion = this.slots.find((s) => s.key === r.slotKey)?.version ?? this.firmwareVersion;
+      this.firmwareVersion = this.slots.find((s) => s.key === booted)?.version ?? this.firmwareVersion;
       r.applied = true;
     }
   }
 
   private downloadMs(): number {
     return (this.opts.firmwareBytes / this.opts.fetchBytesPerSecond) * 1000;
+  }
+
+  /** From creation to finished: queued, downloading, verifying the checksum. */
+  private fetchMs(): number {
+    return QUEUED_MS + this.downloadMs() + VERIFY_MS;
+  }
+
+  private catalogEntry(url: string) {
+    return this.opts.firmwareCatalog.find((c) => c.url === url);
+  }
+
+  /** What a fetch of `url` installs: the catalog's version, else the first x.y.z in the URL, else 8.0.1. */
+  private versionFor(url: string): string {
+    return this.catalogEntry(url)?.version ?? /(\d+\.\d+\.\d+)/.exec(url)?.[1] ?? '8.0.1';
+  }
+
+  private addFetch(url: string, version: string, checksumOk: boolean, createdAt: number, operator = true): FetchJob {
+    const job: FetchJob = { key: randomUUID(), url, version, checksumOk, createdAt, removed: false, operator };
+    this.fetches.push(job);
+    return job;
   }
 
   /** Uneven but steady progress: the rate swings between 0.5× and 1.5× of the average. */
@@ -317,17 +399,6 @@ export class Appliance {
       };
     }
     if (now < started) return { ...base, status: 'queued', bytes_downloaded: 0, bytes_total: 0 };
-    if (this.scenario === 'fetch-fails' && now >= started + 0.3 * this.downloadMs()) {
-      return {
-        ...base,
-        status: 'failed',
-        bytes_downloaded: 0,
-        bytes_total: 0,
-        start_time: startIso,
-        error: FETCH_ERROR,
-        info: 'Firmware fetching failed',
-      };
-    }
     if (job.outcome?.status === 'finished') {
       return {
         ...base,
@@ -346,6 +417,17 @@ export class Appliance {
         bytes_total: total,
         start_time: startIso,
         error: job.outcome.error,
+        info: 'Firmware fetching failed',
+      };
+    }
+    if (this.scenario === 'fetch-fails' && now >= started + 0.3 * this.downloadMs()) {
+      return {
+        ...base,
+        status: 'failed',
+        bytes_downloaded: 0,
+        bytes_total: 0,
+        start_time: startIso,
+        error: FETCH_ERROR,
         info: 'Firmware fetching failed',
       };
     }
@@ -582,35 +664,38 @@ export class Appliance {
     return session;
   }
 
+  /**
+   * "Note that part of this information is available without authentication" (vendor page): a
+   * caller without a valid session (none, unknown, idle-expired, dropped by a reboot) gets the
+   * anonymous view with 200, never a 401. firmware_version, version and build_date are "included
+   * in the response only for authenticated users". Both views have exactly the vendor samples' fields.
+   */
   private info(req: SimRequest, now: number): SimAction {
-    const body: Record<string, unknown> = {
+    const authed = this.authenticate(req, now);
+    const common = {
       domainname: 'example',
       hostname: this.name,
       nickname: null,
       plugin_sdk_version: { feature: '1.4', full: '1.4.4' },
       support_link: 'mailto:sps-admin@example.com',
     };
-    const authed = req.headers.cookie ? this.authenticate(req, now) : undefined;
-    if (req.headers.cookie && !authed) {
-      // A cookie that is no longer valid is refused, so a client logs in again (inferred).
+    if (!authed) {
       return {
         kind: 'json',
-        status: 401,
-        body: envelope('Unauthenticated', 'Authentication is required', { path: '/api/info' }, '/api/info'),
+        status: 200,
+        body: { body: common, key: 'about_info', meta: { href: '/api/info', parent: '/api' } },
       };
     }
-    if (authed) {
-      Object.assign(body, {
-        analytics_enabled: false,
-        build_date: '2026-06-15T20:18:40+00:00',
-        config_hash: '2abde4c81d9b544bf53fae4f4b9657fc',
-        firmware_version: this.firmwareVersion,
-        roles: [],
-        version: `${this.firmwareVersion.split('.')[0]} LTS`,
-      });
-    }
-    const meta: Record<string, unknown> = { href: '/api/info', parent: '/api' };
-    if (authed) meta.remaining_seconds = this.opts.sessionIdleSeconds;
+    const body = {
+      analytics_enabled: false,
+      build_date: '2026-06-15T20:18:40+00:00',
+      config_hash: '2abde4c81d9b544bf53fae4f4b9657fc',
+      ...common,
+      firmware_version: this.firmwareVersion,
+      roles: [...this.opts.roles],
+      version: `${this.firmwareVersion.split('.')[0]} LTS`,
+    };
+    const meta = { href: '/api/info', parent: '/api', remaining_seconds: this.opts.sessionIdleSeconds };
     return { kind: 'json', status: 200, body: { body, key: 'about_info', meta } };
   }
 
@@ -644,7 +729,10 @@ export class Appliance {
         },
       });
     }
-    if (path === '/api/integrated_products' && method === 'GET') return ok({ items: [] });
+    if (path === '/api/integrated_products' && method === 'GET') {
+      // The vendor samples are `{"items": [...]}` and nothing else: no meta.
+      return { kind: 'json', status: 200, body: { items: this.opts.integratedProducts.map((p) => ({ ...p })) } };
+    }
 
     if (path === '/api/firmware/slots' && method === 'GET') {
       const current = this.slots.find((s) => s.current);
@@ -705,17 +793,14 @@ export class Appliance {
           ),
         };
       }
-      const entry = this.opts.firmwareCatalog.find((c) => c.url === url);
-      const version = entry?.version ?? /(\d+\.\d+\.\d+)/.exec(url as string)?.[1] ?? '8.0.1';
-      const key = randomUUID();
-      this.fetches.push({
-        key,
-        url: url as string,
-        version,
-        checksumOk: !entry?.sha256 || entry.sha256.toLowerCase() === (sha as string).toLowerCase(),
-        createdAt: now,
-        removed: false,
-      });
+      const entry = this.catalogEntry(url as string);
+      const { key } = this.addFetch(
+        url as string,
+        this.versionFor(url as string),
+        !entry?.sha256 || entry.sha256.toLowerCase() === (sha as string).toLowerCase(),
+        now,
+        false,
+      );
       return ok(
         {
           key,
@@ -730,25 +815,38 @@ export class Appliance {
         202,
       );
     }
+    // A finished download links the slot it filled (vendor samples), in the list and alone.
+    const slotLink = (view: { status: string; slot_id: number | null }) =>
+      view.status === 'finished' && view.slot_id !== null ? { slot: `/api/firmware/slots/${view.slot_id}` } : {};
     if (path === '/api/firmware/fetch' && method === 'GET') {
       return ok({
         items: this.fetches
           .filter((f) => !f.removed)
-          .map((f) => ({ key: f.key, body: this.fetchView(f, now), meta: { href: `/api/firmware/fetch/${f.key}` } })),
-        meta: { href: '/api/firmware/fetch', parent: '/api/firmware' },
+          .map((f) => {
+            const view = this.fetchView(f, now);
+            return { key: f.key, body: view, meta: { href: `/api/firmware/fetch/${f.key}`, ...slotLink(view) } };
+          }),
+        meta: {
+          href: '/api/firmware/fetch',
+          parent: '/api/firmware',
+          slots: '/api/firmware/slots',
+          test: '/api/firmware/test',
+          upgrade: '/api/firmware/upgrade',
+        },
       });
     }
     if ((m = /^\/api\/firmware\/fetch\/([^/]+)$/.exec(path))) {
       const job = this.fetches.find((f) => f.key === m![1] && !f.removed);
       if (!job) return notFound('/firmware/fetch', m[1]!);
       if (method === 'GET') {
-        return ok({
-          key: job.key,
-          body: this.fetchView(job, now),
-          meta: { href: path, parent: '/api/firmware/fetch' },
-        });
+        const view = this.fetchView(job, now);
+        return ok({ key: job.key, body: view, meta: { href: path, parent: '/api/firmware/fetch', ...slotLink(view) } });
       }
       if (method === 'DELETE') {
+        // "You can safely cancel running a SPS firmware file download while the status of the
+        // download is queued or in-progress. [...] the status information remains in the queue,
+        // and can be removed by sending a second DELETE request to the same URL." Finished,
+        // failed and canceled downloads: "Remove status information" (vendor page).
         const status = this.fetchView(job, now).status;
         if (status === 'queued' || status === 'in-progress') job.canceledAt = now;
         else job.removed = true;
@@ -787,10 +885,14 @@ export class Appliance {
           startAt,
           endAt: startAt + this.opts.rebootSeconds * 1000,
           slotKey: slot.key,
+          previousSlotKey: this.slots.find((s) => s.current)?.key ?? slot.key,
+          reverts: this.scenario === 'upgrade-reverts',
           applied: false,
           sessionsDropped: false,
         };
         for (const s of this.slots) s.afterReboot = s.key === slot.key;
+        // upgrade-502: carried out as above, but the web server in front of the API answers 502.
+        if (this.scenario === 'upgrade-502') return { kind: 'html', status: 502, title: '502 Bad Gateway' };
       }
       return ok({
         body: { test_summary: 'HA check started\nHA check finished' },

@@ -1,4 +1,11 @@
-export { SCENARIOS, type ApplianceOptions, type Fault, type ScenarioName } from './appliance';
+export {
+  SCENARIOS,
+  type ApplianceOptions,
+  type Fault,
+  type IntegratedProduct,
+  type OperatorFetch,
+  type ScenarioName,
+} from './appliance';
 export { SimClock } from './clock';
 export { bundleSha256 } from './content';
 export {

@@ -4,7 +4,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Appliance, type ApplianceOptions, type Fault, type ScenarioName, type SimRequest } from './appliance';
+import {
+  Appliance,
+  type ApplianceOptions,
+  type Fault,
+  type OperatorFetch,
+  type ScenarioName,
+  type SimRequest,
+} from './appliance';
 import { makeCertificates } from './certs';
 import { SimClock } from './clock';
 import { bundleChunks } from './content';
@@ -62,6 +69,11 @@ export interface SimulatedAppliance {
   expireSessions(): void;
   /** Cancels every running download, as an administrator would in the web interface. */
   cancelFetches(): void;
+  /**
+   * Starts a firmware download as an operator would in the web interface (with `finished`, one
+   * that is already over and filled a slot). Returns the fetch job's key.
+   */
+  startFetch(url: string, options?: OperatorFetch): string;
   injectFault(fault: Fault): void;
   /** Every session id issued so far (for secret scans). */
   issuedSessionIds(): string[];
@@ -253,6 +265,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       expectedBundle: (key) => appliance.expectedBundle(key),
       expireSessions: () => appliance.expireSessions(),
       cancelFetches: () => appliance.cancelFetches(clock.now()),
+      startFetch: (url, fetchOptions) => appliance.startFetch(clock.now(), url, fetchOptions),
       injectFault: (fault) => appliance.injectFault(fault),
       issuedSessionIds: () => [...appliance.issuedSessionIds],
     });
