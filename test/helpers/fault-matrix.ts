@@ -20,6 +20,8 @@ export interface FaultCase {
   workflow: WorkflowName;
   fault: string;
   appliance?: Partial<ApplianceOptions>;
+  /** Changes the input's `firmware` (firmware-upgrade). */
+  firmware?: object;
   options?: object;
   /** Changes the world before the run (secrets, S3, faults, client timeouts). */
   setup?(h: Harness): void | Promise<void>;
@@ -44,6 +46,14 @@ const noCa = async (h: Harness) => {
   const a = h.sim.appliance('sps-sim-1');
   const { caCertificate: _ca, ...noCa } = simulatedCredentials(h.sim, a) as { caCertificate?: string };
   await h.secrets.put('sps/sps-sim-1', JSON.stringify(noCa));
+};
+/** The input names a real appliance's endpoint, but not the one sps-sim-1's secret names. */
+const otherEndpoint = async (h: Harness) => {
+  const a = h.sim.appliance('sps-sim-1');
+  await h.secrets.put(
+    'sps/sps-sim-1',
+    JSON.stringify({ ...simulatedCredentials(h.sim, a), endpoint: 'https://127.0.0.1:1' }),
+  );
 };
 const hangOnce = (path: RegExp) => (h: Harness) => {
   h.deps.client = { ...h.deps.client, timeouts: { headersMs: 300 } };
@@ -153,6 +163,77 @@ export const CASES: FaultCase[] = [
     expect: 'FAILED Sps.AuthenticationFailed',
   },
   { workflow: 'firmware-upgrade', fault: 'untrusted certificate', setup: noCa, expect: 'FAILED Sps.TlsError' },
+  {
+    workflow: 'firmware-upgrade',
+    fault: "input names another endpoint than the credentials secret's",
+    setup: otherEndpoint,
+    expect: 'FAILED Input.Invalid',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'reboot between two polls (/api/info answers anonymously)',
+    appliance: { rebootSeconds: 5 },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'upgrade answered with a 502 page while carried out',
+    appliance: { scenario: 'upgrade-502' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'upgrade answer lost after it was carried out',
+    setup: (h) =>
+      h.sim.appliance('sps-sim-1').injectFault({ method: 'POST', path: '/api/firmware/upgrade', kind: 'lost-answer' }),
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'upgrade request lost before the appliance saw it',
+    setup: (h) =>
+      h.sim.appliance('sps-sim-1').injectFault({ method: 'POST', path: '/api/firmware/upgrade', kind: 'reset' }),
+    expect: 'FAILED Sps.Timeout',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'appliance reverts to the previous version',
+    appliance: { scenario: 'upgrade-reverts' },
+    expect: 'FAILED Sps.UpgradeReverted',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: "someone else's fetch of the URL running",
+    appliance: { scenario: 'foreign-fetch' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: "someone else's fetch installs another version",
+    appliance: { scenario: 'foreign-fetch', foreignFetchVersion: '7.9.9' },
+    expect: 'FAILED Sps.VersionMismatch',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: "someone else's fetch outlasts fetchMinutes",
+    appliance: { scenario: 'foreign-fetch', fetchBytesPerSecond: 100_000 },
+    options: { timeouts: { fetchMinutes: 30 } },
+    expect: 'FAILED Sps.Timeout',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'dry run, no empty slot, freeOldestSlot',
+    appliance: { scenario: 'no-empty-slot' },
+    options: { dryRun: true, freeOldestSlot: true },
+    expect: 'FAILED Sps.NoEmptySlot',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'replayed run without expectedVersion',
+    appliance: { firmwareVersion: '8.0.1' },
+    firmware: { expectedVersion: undefined },
+    expect: 'SUCCEEDED already-current',
+  },
   { workflow: 'support-bundle', fault: 'none (happy path)', expect: 'SUCCEEDED archived' },
   {
     workflow: 'support-bundle',
@@ -217,6 +298,12 @@ export const CASES: FaultCase[] = [
     expect: 'FAILED Sps.AuthenticationFailed',
   },
   { workflow: 'support-bundle', fault: 'untrusted certificate', setup: noCa, expect: 'FAILED Sps.TlsError' },
+  {
+    workflow: 'support-bundle',
+    fault: "input names another endpoint than the credentials secret's",
+    setup: otherEndpoint,
+    expect: 'FAILED Input.Invalid',
+  },
 ];
 
 export interface MatrixRow {
@@ -244,7 +331,7 @@ export async function runCase(c: FaultCase): Promise<MatrixRow> {
     await c.setup?.(h);
     const input =
       c.workflow === 'firmware-upgrade'
-        ? firmwareInput(h, { options: c.options })
+        ? firmwareInput(h, { firmware: c.firmware, options: c.options })
         : bundleInput(h, { options: c.options });
     const result = await h.run(c.workflow, input, c.onWait ? () => c.onWait!(h) : undefined);
     if (leakedSecrets(h, result).length)
@@ -260,10 +347,11 @@ export async function runCase(c: FaultCase): Promise<MatrixRow> {
       ),
     ];
     const state = h.sim.appliance('sps-sim-1').state();
-    const unfinishedFetches = state.fetchJobs.filter((j) => j.status === 'queued' || j.status === 'in-progress');
+    const ourFetches = state.fetchJobs.filter((j) => !j.operator);
+    const unfinishedFetches = ourFetches.filter((j) => j.status === 'queued' || j.status === 'in-progress');
     const ourBundles = state.bundles.filter((b) => h.sim.journal.entries().some((e) => e.path.includes(b.key)));
     const left = [
-      ...state.fetchJobs.map((j) => `fetch ${j.status}`),
+      ...state.fetchJobs.map((j) => `fetch ${j.status}${j.operator ? " (someone else's)" : ''}`),
       ...state.bundles.map((b) => `bundle ${b.status}${ourBundles.includes(b) ? '' : " (someone else's)"}`),
     ];
     const objects = h.s3 ? await h.s3.objects() : [];

@@ -282,6 +282,133 @@ describe('firmware upgrade', () => {
     expect(h.sim.journal.entries()).toEqual([]);
   });
 
+  describe('the end game, as the appliance is documented', () => {
+    const journalAfterUpgrade = (h: Harness) => {
+      const journal = h.sim.journal.entries();
+      return journal.slice(journal.findIndex((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade') + 1);
+    };
+
+    it('logs in again when /api/info answers its anonymous view after a reboot it did not see', async () => {
+      // A 5 s reboot between two polls: the old session is gone, /api/info answers 200 without
+      // firmware_version. That means "log in again", never "running null".
+      const { h, result } = await run({ rebootSeconds: 5 });
+      expect(result.output).toMatchObject({ outcome: 'upgraded', version: '8.0.1' });
+      const after = journalAfterUpgrade(h).map((e) => `${e.method} ${e.path} ${e.status}`);
+      expect(after).not.toContain('- - refused');
+      const anonymous = after.indexOf('GET /api/info 200', after.indexOf('GET /api/firmware/slots 200'));
+      expect(after.slice(anonymous, anonymous + 3)).toEqual([
+        'GET /api/info 200',
+        'GET /api/authentication 200',
+        'GET /api/info 200',
+      ]);
+    });
+
+    it('hands a 502 page answering the upgrade POST over to the reboot watch, and proves the upgrade', async () => {
+      const { h, result } = await run({ scenario: 'upgrade-502' });
+      expect(result.output).toMatchObject({ outcome: 'upgraded', version: '8.0.1', slotId: '2' });
+      const upgrades = h.sim.journal.entries().filter((e) => e.path === '/api/firmware/upgrade');
+      expect(upgrades.map((e) => e.status)).toEqual([502]);
+    });
+
+    it('fails with Sps.UpgradeReverted as soon as the appliance comes back on the previous slot, not at the deadline', async () => {
+      const { h, result } = await run({ scenario: 'upgrade-reverts' });
+      expectFailure(
+        result,
+        'Sps.UpgradeReverted',
+        /came back on the previous version 7\.5\.1 from its previous slot; slot 2 \(8\.0\.1\) is no longer set to boot/,
+      );
+      const journal = h.sim.journal.entries();
+      const posted = Date.parse(journal.find((e) => e.path === '/api/firmware/upgrade')!.at);
+      const lastSeen = Date.parse(journal.at(-1)!.at);
+      expect(lastSeen - posted).toBeLessThan(15 * 60_000); // the reboot takes 5 minutes, the deadline is 45
+      const state = h.sim.appliance('sps-sim-1').state();
+      expect(state.firmwareVersion).toBe('7.5.1');
+    });
+  });
+
+  describe("someone else's fetch", () => {
+    it('with expectedVersion, follows a running fetch of the same URL instead of starting another, and leaves its record', async () => {
+      const { h, result, calls } = await run({ scenario: 'foreign-fetch' });
+      expect(result.output).toMatchObject({
+        outcome: 'upgraded',
+        version: '8.0.1',
+        changes: { fetch: { key: expect.any(String), reused: true } },
+      });
+      expect(calls).not.toContain('POST /api/firmware/fetch');
+      expect(calls.filter((c) => c.startsWith('DELETE'))).toEqual([]);
+      expect(
+        h.sim
+          .appliance('sps-sim-1')
+          .state()
+          .fetchJobs.map((j) => j.status),
+      ).toEqual(['finished']);
+    });
+
+    it('without expectedVersion, fetches under its own pin rather than trust bytes it cannot vouch for', async () => {
+      const { result, calls } = await run(
+        { scenario: 'foreign-fetch' },
+        { firmware: { expectedVersion: undefined }, options: { dryRun: true } },
+      );
+      expect(result.output).toMatchObject({ outcome: 'dry-run-passed', changes: { fetch: { reused: false } } });
+      expect(calls.filter((c) => c === 'POST /api/firmware/fetch')).toHaveLength(1);
+    });
+
+    it('fails with Sps.VersionMismatch when the followed fetch installs another version, and leaves it alone', async () => {
+      const { h, result, calls } = await run({ scenario: 'foreign-fetch', foreignFetchVersion: '7.9.9' });
+      expectFailure(result, 'Sps.VersionMismatch', /holds 7\.9\.9, expected 8\.0\.1/);
+      expect(calls).not.toContain('POST /api/firmware/test');
+      expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+      expect(
+        h.sim
+          .appliance('sps-sim-1')
+          .state()
+          .fetchJobs.map((j) => j.status),
+      ).toEqual(['finished']);
+    });
+
+    it('never cancels the fetch it followed when the run fails', async () => {
+      const { h, result, calls } = await run(
+        { scenario: 'foreign-fetch', fetchBytesPerSecond: 100_000 },
+        { options: { timeouts: { fetchMinutes: 30 } } },
+      );
+      expectFailure(result, 'Sps.Timeout', /did not finish in time/);
+      expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+      expect(
+        h.sim
+          .appliance('sps-sim-1')
+          .state()
+          .fetchJobs.map((j) => j.status),
+      ).toEqual(['in-progress']);
+    });
+  });
+
+  it('a dry run never frees a slot, even with freeOldestSlot: Sps.NoEmptySlot names the slot a real run would free', async () => {
+    const { h, result, calls } = await run(
+      { scenario: 'no-empty-slot' },
+      { options: { dryRun: true, freeOldestSlot: true } },
+    );
+    expectFailure(
+      result,
+      'Sps.NoEmptySlot',
+      /a dry run frees no slot \(without dryRun, freeOldestSlot would delete slot 2, which holds 7\.0\.1\)/,
+    );
+    expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+    expect(
+      h.sim
+        .appliance('sps-sim-1')
+        .state()
+        .slots.filter((s) => s.version !== undefined),
+    ).toHaveLength(4);
+  });
+
+  it('says in its output which slot it freed', async () => {
+    const { result } = await run({ scenario: 'no-empty-slot' }, { options: { freeOldestSlot: true } });
+    expect(result.output).toMatchObject({
+      outcome: 'upgraded',
+      changes: { freedSlot: { slotId: '2', version: '7.0.1' }, upgradeRequested: true },
+    });
+  });
+
   describe('credentials bound to their appliance', () => {
     it('upgrades an appliance named alone: its credentials secret names the endpoint', async () => {
       h = await startHarness([{ name: 'sps-sim-1' }]);
