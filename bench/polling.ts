@@ -12,12 +12,15 @@ async function upgrade(polling?: { minSeconds: number; maxSeconds: number }) {
     { name: 'sps-bench-1', firmwareBytes: FIRMWARE_BYTES, fetchBytesPerSecond: FIRMWARE_BYTES / DOWNLOAD_SECONDS },
   ]);
   try {
-    const result = await h.run('firmware-upgrade', firmwareInput(h, polling ? { options: { polling } } : {}));
-    if (result.status !== 'SUCCEEDED') throw new Error(`upgrade failed: ${result.error} ${result.cause}`);
+    // The run removes its fetch's record once done: note when the download ends while it runs.
+    let job: { finishesAt: number } | undefined;
+    const result = await h.run('firmware-upgrade', firmwareInput(h, polling ? { options: { polling } } : {}), () => {
+      job ??= h.sim.appliance('sps-bench-1').state().fetchJobs[0];
+    });
+    if (result.status !== 'SUCCEEDED' || !job) throw new Error(`upgrade failed: ${result.error} ${result.cause}`);
     const polls = h.sim.journal
       .entries()
       .filter((e) => e.method === 'GET' && /^\/api\/firmware\/fetch\/.+/.test(e.path));
-    const job = h.sim.appliance('sps-bench-1').state().fetchJobs[0]!;
     const detectedAt = Date.parse(polls.at(-1)!.at);
     return {
       polls: polls.length,

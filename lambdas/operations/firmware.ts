@@ -217,12 +217,13 @@ export const startFirmwareFetch = operation(
     freeOldestSlot: z._default(z.boolean(), false),
     dryRun: z._default(z.boolean(), false),
     fetchMinutes: positive(),
+    polling: pollingSchema,
   }),
-  async ({ appliance, firmware, freeOldestSlot, dryRun, fetchMinutes }, ctx) => {
+  async ({ appliance, firmware, freeOldestSlot, dryRun, fetchMinutes, polling }, ctx) => {
     const sps = await ctx.sps(appliance);
     const deadline = ctx.now() + fetchMinutes * 60_000;
-    // The first status poll follows at once; a slot that already holds the firmware needs none.
-    const started = { status: 'started', nextPollSeconds: 0 };
+    // A download just started has no progress to see yet: the first status poll waits the minimum.
+    const started = { status: 'started', nextPollSeconds: polling.minSeconds };
     const [fetches, slots] = await Promise.all([sps.listFirmwareFetches(), sps.listFirmwareSlots()]);
     if (firmware.expectedVersion) {
       const held = slots.slots.find((s) => !s.current && sameVersion(s.version, firmware.expectedVersion));

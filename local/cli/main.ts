@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { SCENARIOS, type ScenarioName } from '../simulator';
+import { processControl } from '../run/interrupt';
 import { runCommand, UsageError, WORKFLOWS } from '../run/run';
 import { demoCommand } from './demo';
 import { simulateCommand } from './simulate';
@@ -39,8 +40,9 @@ export function program(onExit: (code: number) => void): Command {
     .requiredOption('--input <file>', 'workflow input JSON (or an EventBridge event carrying it in detail)')
     .option('--secrets <file>', 'JSON map of secret id to secret value, standing in for Secrets Manager')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for support bundles (default: an embedded S3 server)')
+    // Ctrl-C (or SIGTERM) stops the execution and cleans up what it started on the appliance.
     .action(async (workflow: string, opts: { input: string; secrets?: string; s3Endpoint?: string }) =>
-      onExit(await runCommand(workflow, opts, io)),
+      onExit(await runCommand(workflow, opts, io, processControl())),
     );
 
   cli
@@ -58,7 +60,10 @@ export function program(onExit: (code: number) => void): Command {
   return cli;
 }
 
-/** Runs the CLI; resolves to the exit code: 0 ok, 1 the execution failed, 2 usage error. */
+/**
+ * Runs the CLI; resolves to the exit code: 0 ok, 1 the execution failed, 2 usage error. A `run`
+ * stopped by SIGINT/SIGTERM exits the process itself, 130/143, once it cleaned up.
+ */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   try {

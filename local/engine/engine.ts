@@ -1,7 +1,12 @@
 import './with-resolvers';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
 import type { Deps, Operation } from '../../lambdas/shared/operation';
 import { LocalLockStore } from './adapters';
@@ -25,7 +30,8 @@ export interface HistoryEvent {
 }
 
 export interface RunResult {
-  status: 'SUCCEEDED' | 'FAILED';
+  /** `ABORTED`: stopped by `RunningWorkflow.abort()` (the CLI on Ctrl-C). */
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output?: unknown;
   error?: string;
   cause?: string;
@@ -36,12 +42,69 @@ export interface RunOptions {
   workflow: WorkflowName;
   input: unknown;
   deps: Deps;
-  /** How a Wait state passes: advance the simulator's clock, or really sleep. */
-  wait(seconds: number): Promise<void>;
+  /**
+   * How a Wait state passes: advance the simulator's clock, or really sleep. `signal` is aborted
+   * when the execution is: a long sleep may end early then (nothing waits for it any more).
+   */
+  wait(seconds: number, signal?: AbortSignal): Promise<void>;
   onEvent?(event: HistoryEvent): void;
   /** Lifecycle events the workflow puts on the EventBridge default bus (AWS); locally handed here. */
   onLifecycleEvent?(entry: LifecycleEvent): void;
   executionName?: string;
+}
+
+/** The operation a Task state is running (its handler called, its answer not yet returned). */
+export interface InFlightTask {
+  state: string;
+  operation: string;
+  /** The operation's parameters (the state's `Parameters` applied). */
+  input: unknown;
+  settled: boolean;
+  /** What the operation returned, once it did (before the state's ResultSelector and ResultPath). */
+  result?: unknown;
+  /** The error it ended with, `Name: message`. */
+  error?: string;
+}
+
+/** What the execution knew: its events so far and the latest state's `$`. */
+export interface ExecutionSnapshot {
+  executionId: string;
+  events: HistoryEvent[];
+  /**
+   * The `$` of the latest StateEntered (its input) or StateExited (its output) event: what the
+   * workflow knew when it stopped. Undefined before the first state.
+   */
+  last?: { state: string; event: 'StateEntered' | 'StateExited'; data: unknown };
+  /** The latest operation called, settled or not. */
+  task?: InFlightTask;
+}
+
+/** The execution after `abort()`: its snapshot, and the appliance lock it may have held. */
+export interface AbortedRun extends ExecutionSnapshot {
+  /**
+   * The execution is no longer among the running ones (a local lock it held is free to anyone);
+   * `released` says whether the lock store also dropped it (`error` if that failed).
+   */
+  lock: { appliance?: string; taken: boolean; released: boolean; error?: string };
+}
+
+/** An execution started by `startWorkflow`. */
+export interface RunningWorkflow {
+  readonly executionId: string;
+  readonly executionName: string;
+  /** The deps the operations run with (the local lock store added): cleanup uses the same. */
+  readonly deps: Deps;
+  /** The end of the execution; `ABORTED` after `abort()`. */
+  readonly result: Promise<RunResult>;
+  /** What the execution knows now (events collected so far). */
+  snapshot(): ExecutionSnapshot;
+  /**
+   * Stops the execution: no further state starts and no further operation is called. Waits up to
+   * `graceMs` (default 10 s) for an operation already called to return (its answer, such as the
+   * key of a fetch just started, is then in `task`), releases the appliance lock if it was taken,
+   * and resolves with what was known. Calling it again returns the same promise.
+   */
+  abort(options?: { graceMs?: number }): Promise<AbortedRun>;
 }
 
 export interface LifecycleEvent {
@@ -139,27 +202,61 @@ const LOCAL_LOCKS = new LocalLockStore((execution) => RUNNING.has(execution));
  * Handler errors are reported as Lambda reports them: name as the error, the Lambda error JSON as cause.
  */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
+  return startWorkflow(options).result;
+}
+
+const errorLine = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+/** Resolves after `ms`; the timer never keeps the process up. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Like `runWorkflow`, and the execution can be stopped (`abort()`) and looked into while it runs. */
+export function startWorkflow(options: RunOptions): RunningWorkflow {
   const { machine, plan } = prepare(options.workflow);
   const deps = options.deps.locks ? options.deps : { ...options.deps, locks: LOCAL_LOCKS };
+  const stop = new AbortController();
+  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
+  let task: (InFlightTask & { done: Promise<unknown> }) | undefined;
+  const lock = { appliance: undefined as string | undefined, taken: false, released: false };
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryIntervals: Record<string, number> = {};
   for (const [name, step] of plan) {
     if (step.retries) retryIntervals[name] = 0;
     if (step.kind === 'wait') {
       taskHandlers[name] = async (input) => {
-        await options.wait(Number(step.seconds ?? readPath(input, step.secondsPath ?? '$')));
+        if (stop.signal.aborted) throw new ExecutionAbortedError();
+        await Promise.race([
+          options.wait(Number(step.seconds ?? readPath(input, step.secondsPath ?? '$')), stop.signal),
+          stopped,
+        ]);
         return {};
       };
     } else if (step.kind === 'events') {
       taskHandlers[name] = async (input) => {
+        if (stop.signal.aborted) throw new ExecutionAbortedError();
         for (const entry of (input as { Entries: LifecycleEvent[] }).Entries) options.onLifecycleEvent?.(entry);
         return { FailedEntryCount: 0, Entries: [{ EventId: `local-${Date.now()}` }] };
       };
     } else if (step.kind === 'operation') {
       taskHandlers[name] = async (input) => {
+        // A stopped execution calls nothing more (a retry of the state in flight included).
+        if (stop.signal.aborted) throw new ExecutionAbortedError();
+        const operation = step.operation.name;
+        if (operation === 'acquire-appliance-lock') {
+          lock.appliance = (input as { applianceName?: string }).applianceName;
+          lock.taken = true;
+        }
+        const done = step.operation.run(input, deps);
+        const current = (task = { state: name, operation, input, settled: false, done });
         try {
-          return await step.operation.run(input, deps);
+          const result = await done;
+          Object.assign(current, { settled: true, result });
+          if (operation === 'release-appliance-lock') lock.released = true;
+          return result;
         } catch (err) {
+          Object.assign(current, { settled: true, error: errorLine(err) });
           const e = err instanceof Error ? err : new Error(String(err));
           const lambdaError = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
           lambdaError.name = e.name;
@@ -189,24 +286,77 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   });
 
   const events: HistoryEvent[] = [];
+  let last: ExecutionSnapshot['last'];
   const collecting = (async () => {
     for await (const event of execution.eventLogs) {
       const e = event as unknown as HistoryEvent;
       events.push(e);
+      if (e.state && (e.type === 'StateEntered' || e.type === 'StateExited')) {
+        last = {
+          state: e.state.name,
+          event: e.type,
+          data: e.type === 'StateEntered' ? e.state.input : e.state.output,
+        };
+      }
       options.onEvent?.(e);
     }
   })();
-  try {
-    const output = await execution.result;
-    await collecting;
-    return { status: 'SUCCEEDED', output, events };
-  } catch (err) {
-    await collecting;
-    const failure = err instanceof ExecutionError && err.cause instanceof Error ? err.cause : (err as Error);
-    return { status: 'FAILED', error: failure.name, cause: failure.message, events };
-  } finally {
-    RUNNING.delete(executionId);
-  }
+
+  const result = (async (): Promise<RunResult> => {
+    try {
+      const output = await execution.result;
+      await collecting;
+      return { status: 'SUCCEEDED', output, events };
+    } catch (err) {
+      await collecting;
+      if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', events };
+      const failure = err instanceof ExecutionError && err.cause instanceof Error ? err.cause : (err as Error);
+      return { status: 'FAILED', error: failure.name, cause: failure.message, events };
+    } finally {
+      RUNNING.delete(executionId);
+    }
+  })();
+
+  const snapshot = (): ExecutionSnapshot => {
+    const current: InFlightTask | undefined = task && {
+      state: task.state,
+      operation: task.operation,
+      input: task.input,
+      settled: task.settled,
+      result: task.result,
+      error: task.error,
+    };
+    return { executionId, events: [...events], last, task: current };
+  };
+
+  let aborting: Promise<AbortedRun> | undefined;
+  const abort = ({ graceMs = 10_000 }: { graceMs?: number } = {}): Promise<AbortedRun> =>
+    (aborting ??= (async () => {
+      stop.abort();
+      execution.abort();
+      // No longer running: a local lock this execution holds is free to any other from now on.
+      RUNNING.delete(executionId);
+      const inFlight = task && !task.settled ? task : undefined;
+      if (inFlight) await Promise.race([inFlight.done.catch(() => undefined), pause(graceMs)]);
+      await collecting;
+      const outcome: AbortedRun = { ...snapshot(), lock: { ...lock } };
+      if (lock.taken && !lock.released && lock.appliance && deps.locks) {
+        try {
+          await Promise.race([
+            deps.locks.release(lock.appliance, executionId),
+            pause(graceMs).then(() => {
+              throw new Error(`no answer from the lock store in ${graceMs} ms`);
+            }),
+          ]);
+          outcome.lock.released = true;
+        } catch (err) {
+          outcome.lock.error = errorLine(err);
+        }
+      }
+      return outcome;
+    })());
+
+  return { executionId, executionName, deps, result, snapshot, abort };
 }
 
 /** The readable part of a Lambda-style cause (`{"errorType","errorMessage"}`), else the cause itself. */

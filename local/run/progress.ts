@@ -106,7 +106,8 @@ export class ProgressReporter {
       if (said) this.line(`  ${said}`);
     }
     if (event.type === 'StateRetried' && state) this.line(`  retrying ${state.name}`);
-    if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') this.stopBar();
+    if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed' || event.type === 'ExecutionAborted')
+      this.stopBar();
   };
 
   /** Progress reported by a handler while it runs (the support-bundle download). */

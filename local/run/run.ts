@@ -8,8 +8,9 @@ import { parseInput, supportBundleInputSchema, unwrapEvent } from '../../lambdas
 import type { Deps } from '../../lambdas/shared/operation';
 import { systemClock, type Clock, type SecretStore } from '../../lambdas/shared/ports';
 import { LocalSecretStore, recordingLogger } from '../engine/adapters';
-import { causeMessage, runWorkflow, type RunResult, type WorkflowName } from '../engine/engine';
+import { causeMessage, startWorkflow, type RunResult, type WorkflowName } from '../engine/engine';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../s3/embedded';
+import { exitCodeFor, InterruptGuard, type ArchiveTarget, type RunControl, type StoppableRun } from './interrupt';
 import { ProgressReporter } from './progress';
 
 export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
@@ -30,7 +31,7 @@ export interface ExecuteOptions {
   input: unknown;
   secrets: SecretStore;
   clock?: Clock;
-  wait?(seconds: number): Promise<void>;
+  wait?(seconds: number, signal?: AbortSignal): Promise<void>;
   stderr: Output;
   /** JSON-lines file for the handlers' structured logs. */
   logFile: string;
@@ -39,10 +40,22 @@ export interface ExecuteOptions {
   archive?: Deps['archive'];
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or as soon as `signal` is aborted. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
-/** Runs one workflow locally with progress on stderr; returns the execution's result. */
-export async function execute(options: ExecuteOptions): Promise<RunResult> {
+/** Starts one workflow locally with progress on stderr; the run can be stopped (`abort`). */
+export function start(options: ExecuteOptions): StoppableRun {
   mkdirSync(resolve(options.logFile, '..'), { recursive: true });
   const deps: Deps = {
     secrets: options.secrets,
@@ -53,17 +66,41 @@ export async function execute(options: ExecuteOptions): Promise<RunResult> {
     archive: options.archive,
   };
   const reporter = new ProgressReporter(options.stderr);
-  deps.progress = reporter.onTransfer;
-  return runWorkflow({
+  let quiet = false;
+  // An operation still running after a stop (an archive upload) draws nothing more.
+  deps.progress = (report) => {
+    if (!quiet) reporter.onTransfer(report);
+  };
+  const running = startWorkflow({
     workflow: options.workflow,
     input: options.input,
     deps,
-    wait: options.wait ?? ((seconds) => sleep(seconds * 1000)),
-    onEvent: reporter.onEvent,
+    wait: options.wait ?? ((seconds, signal) => sleep(seconds * 1000, signal)),
+    onEvent: (event) => {
+      if (!quiet) reporter.onEvent(event);
+    },
     onLifecycleEvent: (e) =>
       appendFileSync(options.logFile, `${JSON.stringify({ level: 'INFO', message: 'lifecycle event', event: e })}\n`),
     executionName: options.executionName,
   });
+  return {
+    executionName: running.executionName,
+    deps: running.deps,
+    result: running.result,
+    snapshot: running.snapshot,
+    abort: running.abort,
+    quiet() {
+      if (quiet) return;
+      // The reporter ends its progress bar (restoring the cursor) on an execution's end.
+      reporter.onEvent({ type: 'ExecutionAborted', timestamp: Date.now() });
+      quiet = true;
+    },
+  };
+}
+
+/** Runs one workflow locally with progress on stderr; returns the execution's result. */
+export async function execute(options: ExecuteOptions): Promise<RunResult> {
+  return start(options).result;
 }
 
 /** Prints the result as the CLI contract says and returns the exit code. */
@@ -145,11 +182,16 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-/** `sps-workflows run <workflow> --input FILE [--secrets FILE]`: real time, a real appliance. */
+/**
+ * `sps-workflows run <workflow> --input FILE [--secrets FILE]`: real time, a real appliance.
+ * With `control` (the CLI passes this process's signals), a SIGINT or SIGTERM stops the execution,
+ * cleans up what it started on the appliance and returns 128 + the signal (130 for Ctrl-C).
+ */
 export async function runCommand(
   workflow: string,
   opts: { input: string; secrets?: string; s3Endpoint?: string },
   io: { stdout: Output; stderr: Output },
+  control?: RunControl,
 ): Promise<number> {
   if (!WORKFLOWS.includes(workflow as WorkflowName)) {
     throw new UsageError(`unknown workflow "${workflow}" (one of: ${WORKFLOWS.join(', ')})`);
@@ -172,11 +214,15 @@ export async function runCommand(
   }
   const executionName = `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const logFile = join('.sps-workflows', 'logs', `${workflow}-${executionName}.jsonl`);
+  const guard = control && new InterruptGuard(workflow as WorkflowName, io.stderr, control);
   io.stderr.write(`${workflow}: execution ${executionName} (handler logs: ${logFile})\n`);
-  const storage = workflow === 'support-bundle' ? await archiveStorage(opts.s3Endpoint, io.stderr) : undefined;
+  let storage: Awaited<ReturnType<typeof archiveStorage>> | undefined;
+  let interrupted: number | undefined;
   try {
+    if (workflow === 'support-bundle') storage = await archiveStorage(opts.s3Endpoint, io.stderr);
     if (storage) await checkArchiveBucket(input, storage);
-    const result = await execute({
+    if (guard?.stoppedEarly) return (interrupted = exitCodeFor(guard.stoppedEarly));
+    const run = start({
       workflow: workflow as WorkflowName,
       input,
       secrets,
@@ -185,8 +231,22 @@ export async function runCommand(
       executionName,
       archive: storage?.archive,
     });
-    return report(result, io.stdout, io.stderr);
+    if (!guard) return report(await run.result, io.stdout, io.stderr);
+    const archive: ArchiveTarget | undefined = storage && {
+      endpoint: storage.endpoint,
+      defaultBucket: storage.archive.defaultBucket,
+      embeddedDir: opts.s3Endpoint ? undefined : LOCAL_S3_DIR,
+    };
+    const outcome = await guard.supervise(run, archive);
+    if (!outcome.interrupted) return report(outcome.result, io.stdout, io.stderr);
+    return (interrupted = outcome.code);
   } finally {
-    await storage?.close();
+    guard?.dispose();
+    // After a stop an upload may still be running into the embedded S3 server: do not wait long.
+    const closing = storage?.close();
+    if (interrupted === undefined) await closing;
+    else await Promise.race([closing?.catch(() => undefined), sleep(2000)]);
+    // Whatever the stopped execution still has going (sockets, an upload) must not keep the process.
+    if (interrupted !== undefined) control?.exit(interrupted);
   }
 }
