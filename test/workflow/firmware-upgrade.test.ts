@@ -67,6 +67,14 @@ describe('firmware upgrade', () => {
       'POST /api/firmware/upgrade',
     ]);
     expect(calls.indexOf('POST /api/firmware/test')).toBeLessThan(calls.indexOf('POST /api/firmware/upgrade'));
+    // The first read after the upgrade POST logs in afresh (it also reads the slots: the evidence).
+    const journal = h.sim.journal.entries().map((e) => `${e.method} ${e.path}`);
+    const posted = journal.indexOf('POST /api/firmware/upgrade');
+    expect(journal.slice(posted + 1, posted + 4)).toEqual([
+      'GET /api/authentication',
+      'GET /api/info',
+      'GET /api/firmware/slots',
+    ]);
     // The reboot was seen (refused connections), then a fresh login proved the version and the slot.
     expect(h.sim.journal.entries().some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
     expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
