@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { errorText, NamedError, SpsApiError } from '../shared/errors';
+import { errorText, isContractError, NamedError, SpsNotFoundError, type ErrorName } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation, type OperationContext } from '../shared/operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
@@ -22,7 +22,7 @@ const slotId = z.union([z.string().check(z.regex(/^\d+$/)), map(z.int().check(z.
  * Errors the reboot watch expects while the appliance is down or still booting: no answer, a
  * gateway's 5xx or HTML page, a web server up before the REST API (404), logins refused.
  */
-const REBOOT_NOISE = new Set([
+const REBOOT_NOISE = new Set<ErrorName>([
   'Sps.ConnectionError',
   'Sps.RequestTimeout',
   'Sps.ServerError',
@@ -116,7 +116,7 @@ export const getInfo = operation(
         };
       }
     } catch (err) {
-      if (!(err instanceof Error) || !REBOOT_NOISE.has(err.name)) throw err;
+      if (!(isContractError(err) && REBOOT_NOISE.has(err.name))) throw err;
       reading = { kind: 'down', problem: err.message };
     }
     const evidence = observe(before, reading);
@@ -355,7 +355,7 @@ async function forgetFetch(
     });
     return { key, canceled: running, status: running ? 'canceled' : job.status };
   } catch (err) {
-    if (err instanceof SpsApiError && err.name === 'Sps.NotFound') return gone;
+    if (err instanceof SpsNotFoundError) return gone;
     throw err;
   }
 }

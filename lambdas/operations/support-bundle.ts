@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NamedError, SpsApiError } from '../shared/errors';
+import { NamedError, SpsNotFoundError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { nonEmpty, positive, positiveInt } from '../shared/zod';
@@ -62,7 +62,7 @@ export const getSupportBundleStatus = operation(
     try {
       bundle = await (await ctx.sps(appliance)).getSupportBundle(key);
     } catch (err) {
-      if (err instanceof SpsApiError && err.name === 'Sps.NotFound') {
+      if (err instanceof SpsNotFoundError) {
         throw new NamedError('Sps.BundleFailed', `Support bundle job ${key} disappeared from ${appliance.name}`);
       }
       throw err;
@@ -97,7 +97,7 @@ export const deleteSupportBundle = operation(
       await (await ctx.sps(appliance)).deleteSupportBundle(key);
       return { key, deleted: true };
     } catch (err) {
-      if (err instanceof SpsApiError && err.name === 'Sps.NotFound') return { key, deleted: false };
+      if (err instanceof SpsNotFoundError) return { key, deleted: false };
       throw err;
     }
   },

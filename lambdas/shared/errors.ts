@@ -1,12 +1,51 @@
 /**
- * Every error that leaves a handler is one of these. Lambda reports `error.name` as the
- * error type, so these names are what Step Functions Retry/Catch match on: they are part of
- * the public contract (DESIGN.md, "Failures"). Messages never carry credentials, Authorization
- * headers or session ids: they are built only from method, path, status and the appliance's
- * own error text.
+ * Every error name a workflow can end with: the public contract (README, "Errors"). Lambda reports
+ * `error.name` as the error type, so these are what Step Functions Retry/Catch match on; a test
+ * checks every `ErrorEquals` in the ASL and every row of the README's table against this list.
+ */
+export const ERROR_NAMES = [
+  'Input.Invalid',
+  'Sps.AuthenticationFailed',
+  'Sps.TlsError',
+  'Sps.NoEmptySlot',
+  'Sps.FetchFailed',
+  'Sps.PrecheckFailed',
+  'Sps.VersionMismatch',
+  'Sps.UpgradeReverted',
+  'Sps.Timeout',
+  'Sps.Busy',
+  'Sps.BundleFailed',
+  'S3.ArchiveFailed',
+  'S3.ArchiveRejected',
+  'Sps.ConnectionError',
+  'Sps.ServerError',
+  'Sps.RequestTimeout',
+  'Sps.Unauthenticated',
+  'Sps.Forbidden',
+  'Sps.NotFound',
+  'Sps.IncompleteRequestBody',
+  'Sps.InvalidResponse',
+  'Sps.ApiError',
+  'Secrets.NotFound',
+  'Secrets.Invalid',
+  'Secrets.AccessDenied',
+  'Secrets.Unavailable',
+  'Internal.Error',
+] as const;
+export type ErrorName = (typeof ERROR_NAMES)[number];
+
+const CONTRACT = new Set<string>(ERROR_NAMES);
+/** Whether an error carries one of the contract's names (else it leaves a handler as `Internal.Error`). */
+export const isContractError = (err: unknown): err is NamedError => err instanceof Error && CONTRACT.has(err.name);
+
+/**
+ * Every error that leaves a handler is one of these. Messages never carry credentials,
+ * Authorization headers or session ids: they are built only from method, path, status and the
+ * appliance's own error text.
  */
 export class NamedError extends Error {
-  constructor(name: string, message: string, options?: { cause?: unknown }) {
+  declare name: ErrorName;
+  constructor(name: ErrorName, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = name;
   }
@@ -32,7 +71,7 @@ export class SpsApiError extends NamedError {
 
   constructor(
     init: { status: number; method: string; path: string; envelope?: SpsErrorEnvelope; text?: string },
-    name = 'Sps.ApiError',
+    name: ErrorName = 'Sps.ApiError',
   ) {
     const what = init.envelope
       ? `${init.envelope.type}${init.envelope.message ? `: ${init.envelope.message}` : ''}`

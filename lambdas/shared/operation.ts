@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod/mini';
 import { resolveAppliance, SecretSessionStore, sessionSecretId } from './credentials';
-import { errorText, NamedError } from './errors';
+import { errorText, isContractError, NamedError, SpsAuthenticationError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
 import type { Clock, LockStore, LogPort, SecretStore } from './ports';
@@ -54,9 +54,6 @@ function stepParameters<S extends z.ZodMiniType>(name: string, schema: S, raw: u
     throw new NamedError('Internal.Error', `${name} was given invalid parameters: ${problems}`);
   }
 }
-
-/** Errors whose names are part of the contract pass through; anything else becomes `Internal.Error`. */
-const CONTRACT_ERROR = /^(Sps|Input|Secrets|S3|Internal)\./;
 
 // One client per appliance per process: a warm Lambda keeps its connections and session.
 const clients = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
@@ -149,11 +146,9 @@ export function operation<S extends z.ZodMiniType, R>(
         return result;
       } catch (err) {
         const appliance = (event as { appliance?: ApplianceRef } | undefined)?.appliance;
-        if (appliance && err instanceof Error && err.name === 'Sps.AuthenticationFailed') forgetClient(deps, appliance);
-        const out =
-          err instanceof Error && CONTRACT_ERROR.test(err.name)
-            ? err
-            : new NamedError('Internal.Error', errorText(err), { cause: err });
+        if (appliance && err instanceof SpsAuthenticationError) forgetClient(deps, appliance);
+        // Errors whose names are part of the contract pass through; anything else is a defect.
+        const out = isContractError(err) ? err : new NamedError('Internal.Error', errorText(err), { cause: err });
         log.error(`${name} failed`, { error: out.name, reason: out.message });
         throw out;
       }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
+import { ERROR_NAMES } from '../../lambdas/shared/errors';
 import { MAX_TIMEOUT_MINUTES } from '../../lambdas/shared/input';
 import { DEFAULT_TIMEOUTS } from '../../lambdas/shared/sps/client';
 import { FUNCTIONS, substitutionKey as functionKey } from '../../infra/functions';
@@ -84,6 +85,18 @@ describe.each(files)('%s', (file) => {
         expect({ name, all: r.ErrorEquals.includes('States.ALL') }).toEqual({ name, all: false });
         expect({ name, precheck: r.ErrorEquals.includes('Sps.PrecheckFailed') }).toEqual({ name, precheck: false });
       }
+    }
+  });
+
+  it('names in Retry and Catch only errors that exist (a typo would silently disable a retry)', () => {
+    const known = new Set<string>(ERROR_NAMES);
+    const service = /^(States|Lambda|EventBridge)\./;
+    for (const [name, state] of states) {
+      const policies = [...((state.Retry as unknown[]) ?? []), ...((state.Catch as unknown[]) ?? [])] as Array<{
+        ErrorEquals: string[];
+      }>;
+      for (const error of policies.flatMap((p) => p.ErrorEquals).filter((e) => !service.test(e)))
+        expect({ name, error, known: known.has(error) }).toEqual({ name, error, known: true });
     }
   });
 
