@@ -6,6 +6,6 @@ export interface Figure {
   name: string;
   value: number;
   unit: string;
-  /** The quality bar from DESIGN.md, for the table. */
+  /** The quality bar (README, "Performance"), for the table. */
   bar?: string;
 }

@@ -6,7 +6,7 @@ import { demoFigures, pollingFigures } from './polling';
 import type { Figure } from './figures';
 
 /**
- * `npm run bench [-- --json] [-- --only archive]`: measures the figures DESIGN.md asks for.
+ * `npm run bench [-- --json] [-- --only archive]`: measures the figures the README's "Performance" table bars.
  * Human-readable table by default; with --json one JSON line per figure on stdout and nothing else.
  */
 const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {

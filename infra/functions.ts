@@ -28,7 +28,7 @@ export interface FunctionSpec {
 // named error (Sps.RequestTimeout) rather than in the function's own timeout.
 const sps = (name: string, timeoutSeconds = 150): FunctionSpec => ({ name, memoryMb: 256, timeoutSeconds, sps: true });
 
-/** One function per SPS operation (DESIGN.md, "Operations"), plus input validation and the appliance lock. */
+/** One function per SPS operation (README, "Architecture"), plus input validation and the appliance lock. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'validate-input', memoryMb: 256, timeoutSeconds: 10, sps: false, credentials: true },
   { name: 'acquire-appliance-lock', memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },

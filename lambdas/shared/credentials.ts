@@ -6,7 +6,7 @@ import type { SecretStore } from './ports';
 import type { SessionStore } from './sps/session';
 
 /**
- * The credentials secret (DESIGN.md, "Credentials secret"): the appliance's registry entry. It binds
+ * The credentials secret (README, "Appliances and their credentials"): the appliance's registry entry. It binds
  * the credentials to the one `endpoint` they may be sent to; `username` and `password` are the
  * other required fields. A plain `http://` endpoint also needs `"allowPlainHttp": true`.
  */

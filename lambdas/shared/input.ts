@@ -3,7 +3,7 @@ import { NamedError } from './errors';
 import { map } from './zod';
 
 /*
- * The public inputs (DESIGN.md, "Public contracts"), validated before the first request to an
+ * The public inputs (README, "Firmware upgrade" and "Support-bundle archival"), validated before the first request to an
  * appliance. Objects are strict: a misspelt option (`dryrun`) is an error, not a silent default.
  */
 
@@ -60,7 +60,7 @@ export const applianceSchema = z.strictObject({
 });
 
 /**
- * The appliance as users name it (DESIGN.md, "Appliance reference"): its registered name, or
+ * The appliance as users name it (README, "Appliances and their credentials"): its registered name, or
  * `{name, endpoint?, credentialsSecretId?}`. Without `credentialsSecretId` the secret is
  * `<credentials prefix><name>`; an `endpoint` given must be the one that secret names.
  */

@@ -20,7 +20,7 @@ function port(value: string): number {
   return n;
 }
 
-/** The `sps-workflows` program (DESIGN.md, "Local CLI"). */
+/** The `sps-workflows` program (README, "Running a workflow locally"). */
 export function program(onExit: (code: number) => void): Command {
   const cli = new Command('sps-workflows')
     .description('SPS firmware upgrades and support-bundle archival: run the workflows locally, or the SPS simulator')

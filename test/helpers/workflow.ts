@@ -6,7 +6,7 @@ import { s3Client } from '../../lambdas/shared/archive';
 import type { Deps } from '../../lambdas/shared/operation';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../local/s3/embedded';
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
-import { runWorkflow, type RunResult, type WorkflowName } from '../../local/engine/engine';
+import { runWorkflow, type LifecycleEvent, type RunResult, type WorkflowName } from '../../local/engine/engine';
 import { startSimulator, type ApplianceOptions, type Simulator, type SimulatorOptions } from '../../local/simulator';
 import { simulatedCredentials } from '../../local/simulator/credentials';
 
@@ -26,6 +26,8 @@ export interface Harness {
   deps: Deps;
   secrets: LocalSecretStore;
   logs: LogRecord[];
+  /** The lifecycle events the runs put on the bus (locally handed to the engine's callback). */
+  lifecycleEvents: LifecycleEvent[];
   /** The appliance reference of a simulated appliance, as users put it in an input. */
   ref(name?: string): { name: string; endpoint: string; credentialsSecretId: string };
   /** Runs a workflow; `onWait` sees every Wait (after the clock moved) to act on the appliance mid-run. */
@@ -65,6 +67,7 @@ export async function startHarness(
     Object.fromEntries(sim.appliances.map((a) => [`sps/${a.name}`, simulatedCredentials(sim, a)])),
   );
   const logs: LogRecord[] = [];
+  const lifecycleEvents: LifecycleEvent[] = [];
   const deps: Deps = {
     secrets,
     clock: sim.clock,
@@ -84,12 +87,14 @@ export async function startHarness(
     deps,
     secrets,
     logs,
+    lifecycleEvents,
     ref,
     run: (workflow, input, onWait) =>
       runWorkflow({
         workflow,
         input,
         deps,
+        onLifecycleEvent: (e) => lifecycleEvents.push(e),
         wait: async (seconds) => {
           sim.clock.advance(seconds * 1000);
           await onWait?.(seconds);

@@ -22,6 +22,15 @@ const LAMBDA_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ];
+/** The retry every Lambda task starts with (AWS's recommended set, with backoff and full jitter). */
+const LAMBDA_RETRY = {
+  ErrorEquals: LAMBDA_ERRORS,
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'FULL',
+};
 const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
 const load = (file: string) => {
   const text = readFileSync(join(STATEMACHINES_DIR, file), 'utf8');
@@ -51,14 +60,14 @@ describe.each(files)('%s', (file) => {
     }
   });
 
-  it('gives every Task a timeout and retries on Lambda service errors and throttling with jitter', () => {
+  it('gives every Lambda task a timeout, the one Lambda retry policy first, and a catch-all', () => {
     const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('${'));
     expect(tasks.length).toBeGreaterThan(3);
     for (const [name, task] of tasks) {
       expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
-      const retries = task.Retry as Array<{ ErrorEquals: string[]; JitterStrategy?: string }>;
-      const lambdaRetry = retries.find((r) => LAMBDA_ERRORS.every((e) => r.ErrorEquals.includes(e)));
-      expect({ name, jitter: lambdaRetry?.JitterStrategy }).toEqual({ name, jitter: 'FULL' });
+      expect({ name, retry: (task.Retry as unknown[])[0] }).toEqual({ name, retry: LAMBDA_RETRY });
+      const catchers = (task.Catch as Array<{ ErrorEquals: string[] }> | undefined) ?? [];
+      expect({ name, catchAll: catchers.at(-1)?.ErrorEquals }).toEqual({ name, catchAll: ['States.ALL'] });
     }
   });
 
@@ -131,6 +140,28 @@ describe.each(files)('%s lifecycle events', (file) => {
     const reachesSucceed = states.filter(([, s]) => s.Next === 'Succeeded').map(([n]) => n);
     expect(reachesSucceed).toEqual(['Publish success']);
   });
+});
+
+it('writes the states both workflows share the same way (the lock, the releases, the invalid-input end)', () => {
+  const [a, b] = files.map((f) => load(f).asl.States);
+  const shared = [
+    'Validate input',
+    'Publish invalid input',
+    'Invalid input',
+    'Take the appliance',
+    'Release the appliance',
+    'Release the appliance after failure',
+    'Publish success',
+    'Publish failure',
+    'Succeeded',
+    'Failed',
+  ];
+  // The workflow's own name and event detail types are the only differences allowed.
+  const neutral = (state: State) =>
+    JSON.stringify(state)
+      .replace(/firmware-upgrade|support-bundle/g, '<workflow>')
+      .replace(/Firmware Upgrade (Succeeded|Failed)|Support Bundle (Archived|Failed)/g, '<event>');
+  for (const name of shared) expect({ name, state: neutral(a![name]!) }).toEqual({ name, state: neutral(b![name]!) });
 });
 
 it('knows both workflows', () => {

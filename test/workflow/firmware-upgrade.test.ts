@@ -78,8 +78,15 @@ describe('firmware upgrade', () => {
     // The reboot was seen (refused connections), then a fresh login proved the version and the slot.
     expect(h.sim.journal.entries().some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
     expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
-    // A lifecycle event is published on success.
+    // A lifecycle event carrying the output is published on success.
     expect(states(result).slice(-2)).toEqual(['Publish success', 'Succeeded']);
+    expect(h.lifecycleEvents).toEqual([
+      {
+        Source: 'sps-workflows',
+        DetailType: 'Firmware Upgrade Succeeded',
+        Detail: { workflow: 'firmware-upgrade', executionArn: expect.any(String), result: result.output },
+      },
+    ]);
   });
 
   it('ends as already-current without any mutating call', async () => {
@@ -151,8 +158,14 @@ describe('firmware upgrade', () => {
   });
 
   it('fails with Sps.PrecheckFailed carrying the test summary and never upgrades', async () => {
-    const { result, calls } = await run({ scenario: 'precheck-fails' });
+    const { h, result, calls } = await run({ scenario: 'precheck-fails' });
     expectFailure(result, 'Sps.PrecheckFailed', /HA check failed\nStorage check: not enough free space/);
+    expect(h.lifecycleEvents).toEqual([
+      expect.objectContaining({
+        DetailType: 'Firmware Upgrade Failed',
+        Detail: expect.objectContaining({ appliance: 'sps-sim-1', error: 'Sps.PrecheckFailed' }),
+      }),
+    ]);
     expect(calls).not.toContain('POST /api/firmware/upgrade');
   });
 
