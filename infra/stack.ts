@@ -16,7 +16,7 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config';
 import { SpsFunction } from './constructs/sps-function';
 import { Workflow } from './constructs/workflow';
-import { FUNCTIONS, substitutionKey } from './functions';
+import { FUNCTIONS, pascalCase, substitutionKey } from './functions';
 
 export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
@@ -98,22 +98,18 @@ export class SpsWorkflowsStack extends Stack {
     const machineNames = [`${this.stackName}-firmware-upgrade`, `${this.stackName}-support-bundle`] as const;
 
     for (const spec of FUNCTIONS) {
-      const construct = new SpsFunction(
-        this,
-        spec.name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
-        {
-          spec,
-          environment: {
-            SESSION_SECRET_PREFIX,
-            CREDENTIALS_SECRET_PREFIX: config.credentialsSecretPrefix,
-            ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
-            ...(spec.locks ? { LOCK_TABLE: this.lockTable.tableName } : {}),
-          },
-          vpc,
-          subnets,
-          securityGroups,
+      const construct = new SpsFunction(this, pascalCase(spec.name), {
+        spec,
+        environment: {
+          SESSION_SECRET_PREFIX,
+          CREDENTIALS_SECRET_PREFIX: config.credentialsSecretPrefix,
+          ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
+          ...(spec.locks ? { LOCK_TABLE: this.lockTable.tableName } : {}),
         },
-      );
+        vpc,
+        subnets,
+        securityGroups,
+      });
       if (spec.sps || spec.credentials) this.grantCredentials(construct, config);
       if (spec.sps) this.grantSessions(construct);
       if (spec.archive) this.grantArchive(construct, config.archive.prefix);

@@ -4,7 +4,6 @@ import { applianceSchema } from '../shared/input';
 import { operation, type OperationContext } from '../shared/operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
-import type { FirmwareSlot } from '../shared/sps/schemas';
 import { upgradeOutcomeUnknown, type SpsClient } from '../shared/sps/client';
 import { NO_EVIDENCE, observe, rebootVerdict, type RebootEvidence, type RebootReading } from '../shared/reboot';
 import { compareVersions, sameVersion } from '../shared/versions';
@@ -58,7 +57,7 @@ export const authenticate = operation(
 );
 
 /**
- * `GET /api/info`. With a `deadline` it watches the reboot after the upgrade POST (rules in
+ * The reboot watch: `GET /api/info` after the upgrade POST (rules in
  * shared/reboot.ts): the first read, and every read once the appliance was seen down, follows a
  * fresh login (a reboot ends every session); connection errors, 5xx and refused logins count as
  * down; an answer without a version is counted apart, never compared. Each answer also reads the
@@ -71,13 +70,14 @@ export const getInfo = operation(
   'get-info',
   z.object({
     ...base,
-    expectedVersion: z.nullish(z.string()),
+    /** The version the target slot holds. */
+    expectedVersion: nonEmpty(),
     /** The version before the upgrade. */
     previousVersion: z.nullish(z.string()),
     /** The slot the upgrade boots into. */
-    slotId: z.optional(slotId),
-    deadline: z.optional(z.number()),
-    polling: z.optional(pollingSchema),
+    slotId,
+    deadline: z.number(),
+    polling: pollingSchema,
     previous: z.optional(
       z.partial(
         z.object({
@@ -94,10 +94,6 @@ export const getInfo = operation(
   }),
   async ({ appliance, expectedVersion, previousVersion, slotId, deadline, polling, previous }, ctx) => {
     const sps = await ctx.sps(appliance);
-    if (deadline === undefined || !expectedVersion || slotId === undefined) {
-      const info = await sps.getInfo();
-      return { reachable: true, firmwareVersion: info.firmwareVersion ?? null, hostname: info.hostname };
-    }
     const before: RebootEvidence = { ...NO_EVIDENCE, ...previous };
     let reading: RebootReading;
     try {
@@ -166,37 +162,8 @@ export const getInfo = operation(
       firmwareVersion: reading.kind === 'running' ? reading.version : null,
       upgraded: verdict === 'upgraded',
       // Reboots take minutes: poll at least once a minute so the new version is seen soon.
-      nextPollSeconds: polling ? nextBackoffSeconds(polling, previous?.nextPollSeconds, 60) : 30,
+      nextPollSeconds: nextBackoffSeconds(polling, previous?.nextPollSeconds, 60),
     };
-  },
-);
-
-const slotSummary = (s: FirmwareSlot) => ({
-  id: s.id,
-  version: s.version,
-  current: s.current,
-  afterReboot: s.afterReboot,
-  empty: s.empty,
-});
-
-/** `GET /api/firmware/slots`. */
-export const listFirmwareSlots = operation('list-firmware-slots', z.object(base), async ({ appliance }, ctx) => {
-  const slots = await (await ctx.sps(appliance)).listFirmwareSlots();
-  return {
-    slots: slots.slots.map(slotSummary),
-    currentSlotId: slots.current?.id ?? null,
-    afterRebootSlotId: slots.afterReboot?.id ?? null,
-    emptyCount: slots.emptyCount,
-  };
-});
-
-/** `DELETE /api/firmware/slots/<id>` (SPS refuses the current and the after-reboot slot). */
-export const deleteFirmwareSlot = operation(
-  'delete-firmware-slot',
-  z.object({ ...base, slotId }),
-  async ({ appliance, slotId }, ctx) => {
-    await (await ctx.sps(appliance)).deleteFirmwareSlot(slotId);
-    return { slotId, deleted: true };
   },
 );
 

@@ -1,33 +1,27 @@
 import type { Operation } from '../shared/operation';
 import * as firmware from './firmware';
 import { archiveSupportBundle } from './archive';
+import type { OperationName } from './catalog';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
 import * as supportBundle from './support-bundle';
 
-/** Every operation, by Lambda name. The ASL refers to each as `${<PascalName>FunctionArn}`. */
-export const OPERATIONS: Record<string, Operation<unknown>> = Object.fromEntries(
-  [
-    validateInput,
-    acquireApplianceLock,
-    releaseApplianceLock,
-    firmware.authenticate,
-    firmware.getInfo,
-    firmware.listFirmwareSlots,
-    firmware.deleteFirmwareSlot,
-    firmware.startFirmwareFetch,
-    firmware.getFirmwareFetchStatus,
-    firmware.cancelFirmwareFetch,
-    firmware.testFirmware,
-    firmware.upgradeFirmware,
-    supportBundle.createSupportBundle,
-    supportBundle.getSupportBundleStatus,
-    archiveSupportBundle,
-    supportBundle.deleteSupportBundle,
-  ].map((op) => [op.name, op as Operation<unknown>]),
-);
+export { OPERATION_NAMES, substitutionKey, type OperationName } from './catalog';
 
-/** `get-firmware-fetch-status` → `GetFirmwareFetchStatusFunctionArn`: the ASL substitution key. */
-export function substitutionKey(operationName: string): string {
-  return `${operationName.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}FunctionArn`;
-}
+/** Every operation, by its name in the catalogue: one missing (or extra) does not compile. */
+export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
+  'validate-input': validateInput,
+  'acquire-appliance-lock': acquireApplianceLock,
+  'release-appliance-lock': releaseApplianceLock,
+  authenticate: firmware.authenticate,
+  'get-info': firmware.getInfo,
+  'start-firmware-fetch': firmware.startFirmwareFetch,
+  'get-firmware-fetch-status': firmware.getFirmwareFetchStatus,
+  'cancel-firmware-fetch': firmware.cancelFirmwareFetch,
+  'test-firmware': firmware.testFirmware,
+  'upgrade-firmware': firmware.upgradeFirmware,
+  'create-support-bundle': supportBundle.createSupportBundle,
+  'get-support-bundle-status': supportBundle.getSupportBundleStatus,
+  'archive-support-bundle': archiveSupportBundle as Operation<unknown>,
+  'delete-support-bundle': supportBundle.deleteSupportBundle,
+};

@@ -7,7 +7,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { OPERATIONS, substitutionKey } from '../../lambdas/operations';
+import { OPERATION_NAMES, OPERATIONS, substitutionKey, type OperationName } from '../../lambdas/operations';
 import type { Deps, Operation } from '../../lambdas/shared/operation';
 import { LocalLockStore } from './adapters';
 
@@ -120,13 +120,13 @@ type StateDef = Record<string, unknown> & { Type: string };
 /** Reads an ASL file with every `${XFunctionArn}` replaced by a local placeholder ARN. */
 export function loadDefinition(workflow: WorkflowName): {
   definition: StateMachineDefinition;
-  operationByArn: Map<string, string>;
+  operationByArn: Map<string, OperationName>;
 } {
-  const operationByArn = new Map<string, string>();
+  const operationByArn = new Map<string, OperationName>();
   const text = readFileSync(join(STATEMACHINES_DIR, `${workflow}.asl.json`), 'utf8').replace(
     /\$\{([A-Za-z0-9]+)\}/g,
     (whole, key: string) => {
-      const name = Object.keys(OPERATIONS).find((op) => substitutionKey(op) === key);
+      const name = OPERATION_NAMES.find((op) => substitutionKey(op) === key);
       if (!name) throw new Error(`${workflow}.asl.json: no operation for substitution ${whole}`);
       operationByArn.set(functionArn(name), name);
       return functionArn(name);

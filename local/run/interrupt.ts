@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { OPERATIONS } from '../../lambdas/operations';
+import { OPERATIONS, type OperationName } from '../../lambdas/operations';
 import { archiveKey } from '../../lambdas/operations/archive';
 import type { Deps } from '../../lambdas/shared/operation';
 import type { AbortedRun, ExecutionSnapshot, RunResult, WorkflowName } from '../engine/engine';
@@ -63,7 +63,7 @@ export interface ArchiveTarget {
 export interface CleanupAction {
   /** Shown while it runs: "canceling firmware fetch K on A". */
   doing: string;
-  operation: string;
+  operation: OperationName;
   params: Record<string, unknown>;
   /** What stays on the appliance unless the call succeeds. */
   leftover: string;
@@ -428,7 +428,7 @@ export class InterruptGuard {
       out.write(`  … ${action.doing}\n`);
       try {
         const result = await within(
-          OPERATIONS[action.operation]!.run(action.params, run.deps),
+          OPERATIONS[action.operation].run(action.params, run.deps),
           control.cleanupTimeoutMs ?? 30_000,
         );
         const outcome = action.outcome(result);

@@ -1,4 +1,0 @@
-import { listFirmwareSlots } from '../operations/firmware';
-import { lambdaHandler } from '../shared/aws';
-
-export const handler = lambdaHandler(listFirmwareSlots);

@@ -1,0 +1,53 @@
+/*
+ * The operations, one Lambda function each: the one table that the handlers' registry
+ * (`./index.ts`), the local engine, the CDK stack (`infra/functions.ts`) and the ASL tests read.
+ * Plain data, so infra may import it without pulling in handler code. A name added here without an
+ * operation in `OPERATIONS` or a handler file does not compile or fails a test.
+ */
+
+export interface OperationSpec {
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Talks to appliances: reads credentials secrets, reads and writes session secrets. */
+  sps: boolean;
+  /** Reads credentials secrets only (resolves an appliance named alone, checks its endpoint). */
+  credentials?: boolean;
+  /** Writes support bundles to the archive bucket. */
+  archive?: boolean;
+  /** Takes and gives up appliance locks (the lock table; the workflows' executions, to see a holder still runs). */
+  locks?: boolean;
+}
+
+// 150 s: a login and a call that both hang (connect + headers timeouts, twice) still end in a
+// named error (Sps.RequestTimeout) rather than in the function's own timeout.
+const sps = (timeoutSeconds = 150): OperationSpec => ({ memoryMb: 256, timeoutSeconds, sps: true });
+
+export const OPERATION_SPECS = {
+  'validate-input': { memoryMb: 256, timeoutSeconds: 10, sps: false, credentials: true },
+  'acquire-appliance-lock': { memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },
+  'release-appliance-lock': { memoryMb: 256, timeoutSeconds: 20, sps: false, locks: true },
+  authenticate: sps(),
+  'get-info': sps(),
+  'start-firmware-fetch': sps(),
+  'get-firmware-fetch-status': sps(),
+  'cancel-firmware-fetch': sps(),
+  // The precheck and the upgrade may take 220 s to answer (LONG_CALL_HEADERS_MS), after a login.
+  'test-firmware': sps(300),
+  'upgrade-firmware': sps(300),
+  'create-support-bundle': sps(),
+  'get-support-bundle-status': sps(),
+  // Streams bundles of any size: memory for four 8 MiB part buffers and the hashing thread, and
+  // the longest timeout.
+  'archive-support-bundle': { memoryMb: 512, timeoutSeconds: 900, sps: true, archive: true },
+  'delete-support-bundle': sps(),
+} as const satisfies Record<string, OperationSpec>;
+
+export type OperationName = keyof typeof OPERATION_SPECS;
+export const OPERATION_NAMES = Object.keys(OPERATION_SPECS) as OperationName[];
+
+/** `get-firmware-fetch-status` → `GetFirmwareFetchStatus`: construct ids and ASL substitutions. */
+export const pascalCase = (name: string): string =>
+  name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+/** The ASL refers to each function as `${<PascalName>FunctionArn}`. */
+export const substitutionKey = (name: OperationName): string => `${pascalCase(name)}FunctionArn`;
