@@ -2,10 +2,10 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig, type DeploymentConfig } from '../../infra/config';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FUNCTIONS, handlerEntry, substitutionKey } from '../../infra/functions';
+import { FUNCTIONS, handlerEntry, ROOT, substitutionKey } from '../../infra/functions';
 import { OPERATIONS } from '../../lambdas/operations';
 import { RELEASE_EVENT, SpsWorkflowsStack } from '../../infra/stack';
 import cdkJson from '../../cdk.json';
@@ -47,6 +47,8 @@ describe('functions', () => {
   it('deploys exactly the operations the handlers implement, each from its entry file', () => {
     expect(FUNCTIONS.map((f) => f.name).sort()).toEqual(Object.keys(OPERATIONS).sort());
     for (const f of FUNCTIONS) expect(existsSync(handlerEntry(f.name))).toBe(true);
+    const handlerFiles = readdirSync(join(ROOT, 'lambdas', 'handlers')).map((f) => f.replace(/\.ts$/, ''));
+    expect(handlerFiles.sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
   });
 
   it('creates one function per operation on the latest Node.js runtime, arm64, with its memory and timeout', () => {
