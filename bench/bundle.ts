@@ -1,7 +1,7 @@
 import { buildSync } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTIME_SDK_CLIENTS } from '../infra/functions';
+import { BUNDLE_TARGET, RUNTIME_SDK_CLIENTS } from '../infra/functions';
 
 export const BENCH_OUT = join(__dirname, '..', '.bench-out');
 
@@ -17,7 +17,7 @@ export function bundle(
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    target: 'node22',
+    target: BUNDLE_TARGET,
     format: 'cjs',
     minify: true,
     outfile,

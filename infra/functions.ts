@@ -6,6 +6,9 @@ import {
   type OperationSpec,
 } from '../lambdas/operations/catalog';
 
+/** The functions' runtime is Node.js 24: bundles are built for it (no syntax lowered for older ones). */
+export const BUNDLE_TARGET = 'node24';
+
 /** AWS SDK clients every Node.js Lambda runtime provides; everything else is bundled. */
 export const RUNTIME_SDK_CLIENTS = [
   '@aws-sdk/client-dynamodb',
@@ -22,4 +25,4 @@ export const FUNCTIONS: readonly FunctionSpec[] = OPERATION_NAMES.map((name) => 
 
 export const ROOT = join(__dirname, '..');
 export const handlerEntry = (name: string) => join(ROOT, 'lambdas', 'handlers', `${name}.ts`);
-export { pascalCase, substitutionKey } from '../lambdas/operations/catalog';
+export { pascalCase, SESSION_SECRET_PREFIX, substitutionKey } from '../lambdas/operations/catalog';

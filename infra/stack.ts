@@ -16,9 +16,8 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config';
 import { SpsFunction } from './constructs/sps-function';
 import { Workflow } from './constructs/workflow';
-import { FUNCTIONS, pascalCase, substitutionKey } from './functions';
+import { FUNCTIONS, pascalCase, SESSION_SECRET_PREFIX, substitutionKey } from './functions';
 
-export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
 export const RELEASE_EVENT = { source: 'sps-workflows', detailType: 'SPS Firmware Release' } as const;
 

@@ -5,7 +5,7 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { handlerEntry, ROOT, RUNTIME_SDK_CLIENTS, type FunctionSpec } from '../functions';
+import { BUNDLE_TARGET, handlerEntry, ROOT, RUNTIME_SDK_CLIENTS, type FunctionSpec } from '../functions';
 
 export interface SpsFunctionProps {
   spec: FunctionSpec;
@@ -64,12 +64,12 @@ export class SpsFunction extends Construct {
       vpcSubnets: props.subnets,
       securityGroups: props.securityGroups,
       bundling: {
-        target: 'node22',
+        target: BUNDLE_TARGET,
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: true,
-        // The two SDK clients come from the Lambda runtime (they are always there): bundling them
-        // would triple every bundle. The rest is bundled at the tested version.
+        // The SDK clients the code uses come from the Lambda runtime (they are always there):
+        // bundling them would triple every bundle. The rest is bundled at the tested version.
         externalModules: [...RUNTIME_SDK_CLIENTS],
         // package.json's `version` is the only field the code reads (User-Agent).
         loader: { '.json': 'json' },

@@ -5,6 +5,9 @@
  * operation in `OPERATIONS` or a handler file does not compile or fails a test.
  */
 
+/** Where the functions keep each appliance's SPS session (`<prefix><name>`); the stack grants exactly this prefix. */
+export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
+
 export interface OperationSpec {
   memoryMb: number;
   timeoutSeconds: number;

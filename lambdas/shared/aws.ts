@@ -7,6 +7,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SESSION_SECRET_PREFIX } from '../operations/catalog';
 import { SecretError } from './credentials';
 import type { Deps, Operation } from './operation';
 import { systemClock, type SecretStore } from './ports';
@@ -62,7 +63,7 @@ export function awsDeps(): Deps {
     deps = {
       secrets,
       clock: systemClock,
-      sessionSecretPrefix: process.env.SESSION_SECRET_PREFIX ?? 'sps-workflows/sessions/',
+      sessionSecretPrefix: process.env.SESSION_SECRET_PREFIX ?? SESSION_SECRET_PREFIX,
       credentialsSecretPrefix: process.env.CREDENTIALS_SECRET_PREFIX ?? 'sps/',
       logger: (keys) => {
         const child = logger.createChild();

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { SESSION_SECRET_PREFIX } from '../../lambdas/operations/catalog';
 import { s3Client } from '../../lambdas/shared/archive';
 import { SecretsManagerStore } from '../../lambdas/shared/aws';
 import { errorText } from '../../lambdas/shared/errors';
@@ -14,7 +15,6 @@ import { exitCodeFor, InterruptGuard, type ArchiveTarget, type RunControl, type 
 import { ProgressReporter } from './progress';
 
 export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
-export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
 /** Where an appliance named alone has its credentials: `--secrets` keys like `sps/<name>`. */
 export const CREDENTIALS_SECRET_PREFIX = 'sps/';
 

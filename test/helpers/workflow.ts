@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { SESSION_SECRET_PREFIX } from '../../lambdas/operations/catalog';
 import { s3Client } from '../../lambdas/shared/archive';
 import type { Deps } from '../../lambdas/shared/operation';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../local/s3/embedded';
@@ -71,7 +72,7 @@ export async function startHarness(
   const deps: Deps = {
     secrets,
     clock: sim.clock,
-    sessionSecretPrefix: 'sps-workflows/sessions/',
+    sessionSecretPrefix: SESSION_SECRET_PREFIX,
     credentialsSecretPrefix: 'sps/',
     logger: (keys) => recordingLogger((r) => logs.push(r), keys),
     client: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
