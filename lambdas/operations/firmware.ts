@@ -6,7 +6,8 @@ import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
 import { upgradeOutcomeUnknown, type SpsClient } from '../shared/sps/client';
 import { NO_EVIDENCE, observe, rebootVerdict, type RebootEvidence, type RebootReading } from '../shared/reboot';
-import { compareVersions, sameVersion } from '../shared/versions';
+import { firmwareSource } from '../shared/firmware-source';
+import { sameVersion } from '../shared/versions';
 
 /*
  * The firmware operations, one Lambda each. Every event carries the appliance reference (and,
@@ -192,38 +193,38 @@ export const startFirmwareFetch = operation(
     // A download just started has no progress to see yet: the first status poll waits the minimum.
     const started = { status: 'started', nextPollSeconds: polling.minSeconds };
     const [fetches, slots] = await Promise.all([sps.listFirmwareFetches(), sps.listFirmwareSlots()]);
-    if (firmware.expectedVersion) {
-      const held = slots.slots.find((s) => !s.current && sameVersion(s.version, firmware.expectedVersion));
-      if (held) {
-        ctx.log.info('firmware already in a slot', { slotId: held.id, version: held.version });
-        const progress = { status: 'finished', slotId: held.id, nextPollSeconds: 0 };
-        return { key: null, reused: true, freedSlot: null, deadline, progress };
-      }
-      const running = fetches.find(
-        (f) => f.url === firmware.url && (f.status === 'queued' || f.status === 'in-progress'),
+    const source = firmwareSource(slots, fetches, {
+      ...firmware,
+      expectedVersion: firmware.expectedVersion ?? null,
+      freeOldestSlot,
+      dryRun,
+    });
+    if (source.kind === 'slot') {
+      ctx.log.info('firmware already in a slot', { slotId: source.slot.id, version: source.slot.version });
+      const progress = { status: 'finished', slotId: source.slot.id, nextPollSeconds: 0 };
+      return { key: null, reused: true, freedSlot: null, deadline, progress };
+    }
+    if (source.kind === 'follow') {
+      ctx.log.info('following a running firmware fetch', { key: source.fetch.key, status: source.fetch.status });
+      return { key: source.fetch.key, reused: true, freedSlot: null, deadline, progress: started };
+    }
+    if (source.kind === 'no-slot') {
+      const { candidate } = source;
+      const advice = !candidate
+        ? ' and none can be freed'
+        : dryRun
+          ? `: a dry run frees no slot (without dryRun, freeOldestSlot would delete slot ${candidate.id}, which holds ${candidate.version})`
+          : `: delete one (slot ${candidate.id} holds ${candidate.version}) or set options.freeOldestSlot`;
+      throw new NamedError(
+        'Sps.NoEmptySlot',
+        `${appliance.name} has no empty firmware slot (${slots.slots.length} slots, all in use)${advice}`,
       );
-      if (running) {
-        ctx.log.info('following a running firmware fetch', { key: running.key, status: running.status });
-        return { key: running.key, reused: true, freedSlot: null, deadline, progress: started };
-      }
     }
     let freedSlot: { slotId: string; version: string | null } | null = null;
-    if (slots.emptyCount === 0) {
-      const oldest = slots.slots
-        .filter((s) => !s.empty && !s.current && !s.afterReboot)
-        .sort((a, b) => compareVersions(a.version ?? '', b.version ?? ''))[0];
-      if (!freeOldestSlot || !oldest || dryRun) {
-        const full = `${appliance.name} has no empty firmware slot (${slots.slots.length} slots, all in use)`;
-        const advice = !oldest
-          ? ' and none can be freed'
-          : dryRun
-            ? `: a dry run frees no slot (without dryRun, freeOldestSlot would delete slot ${oldest.id}, which holds ${oldest.version})`
-            : `: delete one (slot ${oldest.id} holds ${oldest.version}) or set options.freeOldestSlot`;
-        throw new NamedError('Sps.NoEmptySlot', `${full}${advice}`);
-      }
-      await sps.deleteFirmwareSlot(oldest.id);
-      freedSlot = { slotId: oldest.id, version: oldest.version };
-      ctx.log.info('freed firmware slot', { slotId: oldest.id, version: oldest.version });
+    if (source.free) {
+      await sps.deleteFirmwareSlot(source.free.id);
+      freedSlot = { slotId: source.free.id, version: source.free.version };
+      ctx.log.info('freed firmware slot', freedSlot);
     }
     const key = await sps.startFirmwareFetch(firmware.url, firmware.sha256);
     ctx.log.info('started firmware fetch', { key });

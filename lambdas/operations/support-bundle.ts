@@ -3,6 +3,7 @@ import { NamedError, SpsNotFoundError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { nonEmpty, positive, positiveInt } from '../shared/zod';
+import { newBundleJob } from '../shared/bundle-jobs';
 import { nextBackoffSeconds } from '../shared/polling';
 import type { SupportBundle } from '../shared/sps/schemas';
 
@@ -23,20 +24,19 @@ export const createSupportBundle = operation(
   z.object({ ...base, generateMinutes: positive() }),
   async ({ appliance, generateMinutes }, ctx) => {
     const sps = await ctx.sps(appliance);
-    const before = new Set((await sps.listSupportBundles()).map((b) => b.key));
+    const keys = async () => (await sps.listSupportBundles()).map((b) => b.key);
+    const before = await keys();
     const answered = await sps.createSupportBundle();
-    let key = before.has(answered) ? undefined : answered;
-    if (!key) {
-      const fresh = (await sps.listSupportBundles()).filter((b) => !before.has(b.key));
-      if (fresh.length !== 1) {
-        throw new NamedError(
-          'Sps.BundleFailed',
-          `Cannot tell which support bundle job ${appliance.name} created (${fresh.length} new jobs)`,
-        );
-      }
-      key = fresh[0]!.key;
+    let job = newBundleJob(before, answered);
+    if (job.kind === 'list-again') job = newBundleJob(before, answered, await keys());
+    if (job.kind !== 'found') {
+      throw new NamedError(
+        'Sps.BundleFailed',
+        `Cannot tell which support bundle job ${appliance.name} created (${job.kind === 'ambiguous' ? job.newJobs : 0} new jobs)`,
+      );
     }
-    ctx.log.info('support bundle requested', { key, jobsAlreadyThere: before.size });
+    const { key } = job;
+    ctx.log.info('support bundle requested', { key, jobsAlreadyThere: before.length });
     // requestedAt dates the archive's S3 key: fixed here, a retried archive overwrites its own object.
     const requestedAt = ctx.now();
     return { key, requestedAt, deadline: requestedAt + generateMinutes * 60_000, progress: {} };
