@@ -37,8 +37,8 @@ export const archiveSupportBundle = operation(
     firmwareVersion: z.nullish(z.string()),
   }),
   async ({ appliance, key, requestedAt, fileName, bucket, prefix, firmwareVersion, executionId }, ctx) => {
-    const target = bucket ?? ctx.deps.archive?.defaultBucket;
-    if (!target || !ctx.deps.archive) {
+    const target = bucket ?? ctx.deps.archive.defaultBucket;
+    if (!target) {
       throw new NamedError(
         'Input.Invalid',
         'Invalid input: archive.bucket: required (this deployment has no default bucket)',
@@ -66,4 +66,5 @@ export const archiveSupportBundle = operation(
     });
     return { ...stored, fileName: name };
   },
+  ['archive'],
 );

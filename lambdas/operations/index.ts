@@ -22,6 +22,6 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'upgrade-firmware': firmware.upgradeFirmware,
   'create-support-bundle': supportBundle.createSupportBundle,
   'get-support-bundle-status': supportBundle.getSupportBundleStatus,
-  'archive-support-bundle': archiveSupportBundle as Operation<unknown>,
+  'archive-support-bundle': archiveSupportBundle,
   'delete-support-bundle': supportBundle.deleteSupportBundle,
 };

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { NamedError } from '../shared/errors';
-import { operation, type OperationContext } from '../shared/operation';
-import type { LockStore } from '../shared/ports';
+import { operation } from '../shared/operation';
 import { nonEmpty } from '../shared/zod';
 
 /*
@@ -12,30 +11,27 @@ import { nonEmpty } from '../shared/zod';
 
 const params = z.object({ applianceName: nonEmpty(), executionId: nonEmpty() });
 
-function locks(ctx: OperationContext): LockStore {
-  if (!ctx.deps.locks) throw new NamedError('Internal.Error', 'this function has no appliance lock store');
-  return ctx.deps.locks;
-}
-
 export const acquireApplianceLock = operation(
   'acquire-appliance-lock',
   params,
   async ({ applianceName, executionId }, ctx) => {
-    const holder = await locks(ctx).acquire(applianceName, executionId);
+    const holder = await ctx.deps.locks.acquire(applianceName, executionId);
     if (holder) {
       throw new NamedError('Sps.Busy', `${applianceName} is busy: execution ${holder} is working on it`);
     }
     ctx.log.info('appliance taken');
     return { held: true };
   },
+  ['locks'],
 );
 
 export const releaseApplianceLock = operation(
   'release-appliance-lock',
   params,
   async ({ applianceName, executionId }, ctx) => {
-    await locks(ctx).release(applianceName, executionId);
+    await ctx.deps.locks.release(applianceName, executionId);
     ctx.log.info('appliance released');
     return { released: true };
   },
+  ['locks'],
 );

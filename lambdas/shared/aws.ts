@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SESSION_SECRET_PREFIX } from '../operations/catalog';
 import { SecretError } from './credentials';
-import type { Deps, Operation } from './operation';
+import type { Deps, Operation, OptionalDep } from './operation';
 import { systemClock, type SecretStore } from './ports';
 
 /** Secrets Manager behind the SecretStore port. Errors name the secret id, never its value. */
@@ -86,7 +86,10 @@ export function awsDeps(): Deps {
  * A Lambda entry point for an operation; `extra` adds what only this function needs (the archiver's
  * S3 client), so no other bundle carries it. The event is never logged.
  */
-export function lambdaHandler<R>(op: Operation<R>, extra: Partial<Deps> = {}): (event: unknown) => Promise<R> {
+export function lambdaHandler<R, N extends OptionalDep>(
+  op: Operation<R, N>,
+  ...[extra]: [N] extends [never] ? [Partial<Deps>?] : [Required<Pick<Deps, N>> & Partial<Deps>]
+): (event: unknown) => Promise<R> {
   let deps: Deps | undefined;
   return (event) => op.run(event, (deps ??= { ...awsDeps(), ...extra }));
 }

@@ -27,8 +27,13 @@ export interface Deps {
   locks?: LockStore;
 }
 
-export interface OperationContext {
-  deps: Deps;
+/** What only some functions get: an operation declares the ones it needs. */
+export type OptionalDep = 'archive' | 'locks';
+/** The deps an operation that needs `N` runs with: those present, typed as such. */
+export type DepsWith<N extends OptionalDep> = Deps & Required<Pick<Deps, N>>;
+
+export interface OperationContext<N extends OptionalDep = never> {
+  deps: DepsWith<N>;
   log: LogPort;
   now(): number;
   /** The SPS client of the event's appliance: credentials from its secret, session in its session secret. */
@@ -36,8 +41,11 @@ export interface OperationContext {
   sessionSecretId(appliance: ApplianceRef): string;
 }
 
-export interface Operation<R> {
+export interface Operation<R, N extends OptionalDep = OptionalDep> {
   readonly name: string;
+  /** The optional deps it needs: `lambdaHandler` must be given them (checked by the compiler). */
+  readonly needs: readonly N[];
+  /** Runs the operation; deps it needs but lacks are a wiring defect (`Internal.Error`). */
   run(event: unknown, deps: Deps): Promise<R>;
 }
 
@@ -111,13 +119,15 @@ function forgetClient(deps: Deps, appliance: ApplianceRef): void {
  * Defines one SPS operation: validate the event, run one domain function, return a small result.
  * The same object serves the Lambda entry (with AWS adapters) and the local engine.
  */
-export function operation<S extends z.ZodMiniType, R>(
+export function operation<S extends z.ZodMiniType, R, N extends OptionalDep = never>(
   name: string,
   schema: S,
-  fn: (event: z.output<S>, ctx: OperationContext) => Promise<R>,
-): Operation<R> {
+  fn: (event: z.output<S>, ctx: OperationContext<N>) => Promise<R>,
+  needs: readonly N[] = [],
+): Operation<R, N> {
   return {
     name,
+    needs,
     async run(raw: unknown, deps: Deps): Promise<R> {
       const rawEvent = (raw ?? {}) as {
         executionId?: unknown;
@@ -131,8 +141,8 @@ export function operation<S extends z.ZodMiniType, R>(
         appliance: typeof applianceName === 'string' ? applianceName : undefined,
       });
       currentLog.set(deps, log);
-      const ctx: OperationContext = {
-        deps,
+      const ctx: OperationContext<N> = {
+        deps: deps as DepsWith<N>,
         log,
         now: () => deps.clock.now(),
         sps: (appliance) => clientFor(deps, appliance),
@@ -140,6 +150,8 @@ export function operation<S extends z.ZodMiniType, R>(
       };
       let event: z.output<S> | undefined;
       try {
+        const missing = needs.filter((need) => !deps[need]);
+        if (missing.length) throw new NamedError('Internal.Error', `${name} is wired without ${missing.join(', ')}`);
         event = stepParameters(name, schema, raw);
         const result = await fn(event, ctx);
         log.info(`${name} done`);

@@ -28,6 +28,14 @@ describe('operation', () => {
     expect(records.at(-1)).toMatchObject({ level: 'ERROR', operation: 'probe', error: 'Internal.Error' });
   });
 
+  it('refuses to run without a dependency it declared (a wiring defect): Internal.Error naming it', async () => {
+    const needsLocks = operation('probe', z.unknown(), async (_e, ctx) => ctx.deps.locks.release('a', 'b'), ['locks']);
+    await expect(needsLocks.run({}, deps([]))).rejects.toMatchObject({
+      name: 'Internal.Error',
+      message: 'probe is wired without locks',
+    });
+  });
+
   it('wraps unexpected errors as Internal.Error and passes contract errors through', async () => {
     const boom = operation('boom', z.unknown(), async () => {
       throw new TypeError('x is undefined');
