@@ -24,6 +24,8 @@ export interface HistoryEvent {
   type: string;
   timestamp: number;
   state?: { name: string; type: string; input?: unknown; output?: unknown };
+  /** The operation a Task state calls (local annotation: the progress display keys on it, not on state names). */
+  operation?: OperationName;
   Error?: string;
   Cause?: string;
   [key: string]: unknown;
@@ -290,6 +292,8 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
   const collecting = (async () => {
     for await (const event of execution.eventLogs) {
       const e = event as unknown as HistoryEvent;
+      const step = e.state ? plan.get(e.state.name) : undefined;
+      if (step?.kind === 'operation') e.operation = step.operation.name as OperationName;
       events.push(e);
       if (e.state && (e.type === 'StateEntered' || e.type === 'StateExited')) {
         last = {

@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import type { OperationName } from '../../lambdas/operations/catalog';
 import type { HistoryEvent } from '../engine/engine';
 
 /** Progress of a long download, read from a polling state's output. */
@@ -9,9 +10,9 @@ interface Transfer {
   observedAt: number;
 }
 
-/** Where each workflow's polling states keep their progress. */
-const TRANSFERS: Record<string, (output: Record<string, unknown>) => Transfer | undefined> = {
-  'Fetch status': (o) => {
+/** Where each polling operation's state keeps its progress. */
+const TRANSFERS: Partial<Record<OperationName, (output: Record<string, unknown>) => Transfer | undefined>> = {
+  'get-firmware-fetch-status': (o) => {
     const p = (o.fetch as { progress?: Record<string, number | string> } | undefined)?.progress;
     if (!p || typeof p.bytesTotal !== 'number' || p.bytesTotal <= 0) return undefined;
     return {
@@ -29,8 +30,8 @@ type Output = Record<string, any>; // eslint-disable-line @typescript-eslint/no-
  * What a state's output tells a person: every change made on the appliance (a slot freed, a fetch
  * started or followed, a duplicate slot removed, the upgrade requested) and what the reboot watch saw.
  */
-const STATE_NEWS: Record<string, (o: Output) => string | undefined> = {
-  'Start fetch': ({ fetch: f }: Output) => {
+const NEWS: Partial<Record<OperationName, (o: Output) => string | undefined>> = {
+  'start-firmware-fetch': ({ fetch: f }: Output) => {
     if (!f) return undefined;
     if (f.key === null) return `the firmware is already in slot ${f.progress?.slotId}: nothing to fetch`;
     if (f.reused)
@@ -38,17 +39,17 @@ const STATE_NEWS: Record<string, (o: Output) => string | undefined> = {
     const freed = f.freedSlot ? `freed slot ${f.freedSlot.slotId} (${f.freedSlot.version}), then ` : '';
     return `changed: ${freed}started fetch ${f.key}`;
   },
-  Precheck: ({ test }: Output) =>
+  'test-firmware': ({ test }: Output) =>
     test?.alreadyRunning
       ? `changed: removed slot ${test.removedSlotId}, a copy of the version already running (nothing to upgrade)`
       : undefined,
-  Upgrade: ({ upgrade }: Output) =>
+  'upgrade-firmware': ({ upgrade }: Output) =>
     upgrade?.answer === 'unknown'
       ? `changed: upgrade into slot ${upgrade.slotId} requested; its answer was lost, the reboot watch decides`
       : upgrade
         ? `changed: upgrade into slot ${upgrade.slotId} requested`
         : undefined,
-  'Reboot status': ({ upgrade }: Output) => {
+  'get-info': ({ upgrade }: Output) => {
     const w = upgrade?.watch;
     if (!w) return undefined;
     const now =
@@ -91,18 +92,13 @@ export class ProgressReporter {
       this.seen.add(state.name);
       this.line(`→ ${state.name}`);
     }
-    if (
-      event.type === 'StateExited' &&
-      state &&
-      TRANSFERS[state.name] &&
-      state.output &&
-      typeof state.output === 'object'
-    ) {
-      const t = TRANSFERS[state.name]!(state.output as Record<string, unknown>);
+    const transfer = event.operation && TRANSFERS[event.operation];
+    if (event.type === 'StateExited' && transfer && state?.output && typeof state.output === 'object') {
+      const t = transfer(state.output as Record<string, unknown>);
       if (t) this.transfer(t);
     }
     if (event.type === 'StateExited' && state && state.output && typeof state.output === 'object') {
-      const said = STATE_NEWS[state.name]?.(state.output as Record<string, unknown>);
+      const said = event.operation && NEWS[event.operation]?.(state.output as Record<string, unknown>);
       if (said) this.line(`  ${said}`);
     }
     if (event.type === 'StateRetried' && state) this.line(`  retrying ${state.name}`);
