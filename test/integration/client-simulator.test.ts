@@ -50,7 +50,6 @@ describe('SpsClient against the simulator (HTTPS)', () => {
     await setup();
     const a = sim.appliance('sps-sim-1');
     const c = client({ credentials: { username: a.username, password: a.password, loginMethod: 'local' } });
-    await expect(c.getPublicInfo()).resolves.toMatchObject({ hostname: 'sps-sim-1', firmwareVersion: undefined });
     await expect(c.getInfo()).resolves.toMatchObject({ hostname: 'sps-sim-1', firmwareVersion: '7.5.1' });
     await expect(c.listFirmwareEndpoints()).resolves.toEqual(['fetch', 'slots', 'test', 'upgrade']);
     const slots = await c.listFirmwareSlots();

@@ -239,14 +239,6 @@ describe('SpsClient login and sessions', () => {
 describe('SpsClient operations', () => {
   const withSession = (agent: MockAgent) => makeClient(agent, { sessions: new MemorySessionStore(SESSION) });
 
-  it('reads the anonymous /api/info without a cookie', async () => {
-    const { agent, seen, on } = scripted();
-    on('GET', '/api/info', { status: 200, body: fixture('info-anonymous.json') });
-    const info = await withSession(agent).getPublicInfo();
-    expect(info).toMatchObject({ hostname: 'scbwriter', firmwareVersion: undefined });
-    expect(seen[0]!.headers.cookie).toBeUndefined();
-  });
-
   it('lists slots with string ids, empty slots, current and after-reboot', async () => {
     const { agent, on } = scripted();
     on('GET', '/api/firmware/slots', { status: 200, body: fixture('firmware-slots.json') });

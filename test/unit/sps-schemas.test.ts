@@ -48,6 +48,13 @@ describe('vendor samples', () => {
     expect(result.error?.issues ?? []).toEqual([]);
   });
 
+  it('reads the anonymous /api/info view as one without a firmware version', () => {
+    expect(infoSchema.parse(fixture('info-anonymous.json'))).toMatchObject({
+      hostname: 'scbwriter',
+      firmwareVersion: undefined,
+    });
+  });
+
   it('reads versions given as numbers and slot ids given as numbers', () => {
     const slots = firmwareSlotsSchema.parse({
       items: [

@@ -24,3 +24,19 @@ export class MemorySessionStore implements SessionStore {
     this.sessionId = sessionId;
   }
 }
+
+/** The `session_id` value of the Set-Cookie headers; its attributes (expiry included) are ignored. */
+export function sessionCookie(header: string | string[] | undefined): string | undefined {
+  for (const cookie of Array.isArray(header) ? header : header ? [header] : []) {
+    const pair = cookie.split(';', 1)[0]!;
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === 'session_id')
+      return (
+        pair
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1') || undefined
+      );
+  }
+  return undefined;
+}

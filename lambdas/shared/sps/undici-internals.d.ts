@@ -1,4 +1,4 @@
-// Types for the two undici modules the client imports directly (see client.ts).
+// Types for the two undici modules the client imports directly (see transport.ts).
 declare module 'undici/lib/dispatcher/agent' {
   import { Agent } from 'undici';
   export default Agent;
