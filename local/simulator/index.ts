@@ -1,11 +1,6 @@
-export {
-  SCENARIOS,
-  type ApplianceOptions,
-  type Fault,
-  type IntegratedProduct,
-  type OperatorFetch,
-  type ScenarioName,
-} from './appliance';
+export { type Fault } from './faults';
+export { type ApplianceOptions, type IntegratedProduct, type OperatorFetch } from './options';
+export { SCENARIOS, type ScenarioName } from './scenarios';
 export { SimClock } from './clock';
 export { bundleSha256 } from './content';
 export {

@@ -4,14 +4,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Appliance,
-  type ApplianceOptions,
-  type Fault,
-  type OperatorFetch,
-  type ScenarioName,
-  type SimRequest,
-} from './appliance';
+import type { SimRequest } from './answers';
+import { Appliance } from './appliance';
+import type { Fault } from './faults';
+import type { ApplianceOptions, OperatorFetch } from './options';
+import type { ScenarioName } from './scenarios';
 import { makeCertificates } from './certs';
 import { SimClock } from './clock';
 import { bundleChunks } from './content';
