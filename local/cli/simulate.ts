@@ -20,7 +20,31 @@ export function writeSecretsFile(sim: Simulator): string {
   return file;
 }
 
-/** `sps-workflows simulate`: serves until SIGINT/SIGTERM. */
+/** What the simulator installs: it takes the version from the URL (any x.y.z in it) and accepts any sha256. */
+const DEMO_FIRMWARE = {
+  url: 'https://downloads.example.internal/sps-8.0.1.iso',
+  sha256: 'e6837af0b5dcb5397c6bc8b52c0fb95aa49a3fea4303e274c7501f0857cb9b80',
+  expectedVersion: '8.0.1',
+};
+
+/** Ready inputs for the first appliance, beside the secrets file: `run` works without editing anything. */
+function writeInputFiles(sim: Simulator): { upgrade: string; bundle: string } {
+  const appliance = sim.appliances[0]!.name;
+  const upgrade = join(sim.dir, 'upgrade.json');
+  const bundle = join(sim.dir, 'bundle.json');
+  // Polls every 5 to 60 s, so a run against an accelerated clock shows its progress often.
+  const polling = { minSeconds: 5, maxSeconds: 60 };
+  const upgradeInput = {
+    appliance,
+    firmware: DEMO_FIRMWARE,
+    options: { polling, timeouts: { fetchMinutes: 60, rebootMinutes: 45 } },
+  };
+  writeFileSync(upgrade, `${JSON.stringify(upgradeInput, null, 2)}\n`);
+  writeFileSync(bundle, `${JSON.stringify({ appliance, options: { polling } }, null, 2)}\n`);
+  return { upgrade, bundle };
+}
+
+/** `sps-workflows simulate`: serves until SIGINT, SIGTERM or SIGHUP (the terminal closed). */
 export async function simulateCommand(opts: SimulateOptions, stdout: Output): Promise<number> {
   if (!SCENARIOS.includes(opts.scenario)) throw new Error(`unknown scenario ${opts.scenario}`);
   const sim = await startSimulator({
@@ -33,11 +57,14 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     })),
   });
   const secretsFile = writeSecretsFile(sim);
-  // Listen for the stop signals before saying we are ready: a script may stop us right away.
+  const inputs = writeInputFiles(sim);
+  // Listen for the stop signals before saying we are ready: a script may stop us right away. On
+  // each, the simulator's folder (CA, secrets, inputs) goes away with it.
   const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolve);
   });
+  const run = (workflow: string, input: string) =>
+    `  npx --no-install sps-workflows run ${workflow} --input ${input} --secrets ${secretsFile}`;
   const lines = [
     `SPS simulator: scenario ${opts.scenario}, simulated time ×${opts.timeScale}`,
     ...sim.appliances.flatMap((a) => [
@@ -51,8 +78,16 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     `  CA file    ${opts.http ? '(plain HTTP)' : sim.caFile}`,
     `  secrets    ${secretsFile}   (for: sps-workflows run … --secrets ${secretsFile})`,
     ``,
-    `Try: curl ${opts.http ? '' : `--cacert ${sim.caFile} `}-u ${sim.appliances[0]!.username}:${sim.appliances[0]!.password} ${sim.appliances[0]!.endpoint}/api/authentication -c cookies.txt`,
-    `Stop with Ctrl-C.`,
+    `Try it, from this checkout, in another terminal (the inputs name ${sim.appliances[0]!.name}; any firmware URL`,
+    `works, the simulator installs the x.y.z it names):`,
+    run('firmware-upgrade', inputs.upgrade),
+    run('support-bundle', inputs.bundle),
+    ...(opts.timeScale < 30
+      ? [`  (at --time-scale ${opts.timeScale} the 1.5 GB download takes simulated time: try --time-scale 60)`]
+      : []),
+    ``,
+    `Or by hand: curl ${opts.http ? '' : `--cacert ${sim.caFile} `}-u ${sim.appliances[0]!.username}:${sim.appliances[0]!.password} ${sim.appliances[0]!.endpoint}/api/authentication -c cookies.txt`,
+    `Stop with Ctrl-C (the folder ${sim.dir}, secrets included, is removed).`,
   ];
   stdout.write(`${lines.join('\n')}\n`);
   await stopped;

@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/*
+ * The newcomer path: `simulate` prints commands that work as printed (from the checkout), with the
+ * inputs and secrets it wrote, and takes its folder (secrets included) away when the terminal closes.
+ */
+
+const BIN = join(__dirname, '..', '..', 'local', 'cli', 'bin.js');
+
+function started(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Stop with Ctrl-C')) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`simulate exited ${code}: ${out}`)));
+  });
+}
+
+function run(args: string[], cwd: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it('simulate writes ready inputs, prints run commands that work as printed, and removes its folder on SIGHUP', async () => {
+  const simulator = spawn(process.execPath, [BIN, 'simulate', '--time-scale', '600']);
+  const cwd = mkdtempSync(join(tmpdir(), 'sps-newcomer-'));
+  try {
+    const printed = await started(simulator);
+    const command = /npx --no-install sps-workflows (run support-bundle --input (\S+) --secrets (\S+))/.exec(printed);
+    expect(command).not.toBeNull();
+    const [, , input, secrets] = command!;
+    const folder = join(secrets!, '..');
+    expect(JSON.parse(readFileSync(join(folder, 'upgrade.json'), 'utf8'))).toMatchObject({
+      appliance: 'sps-sim-1',
+      firmware: { expectedVersion: '8.0.1' },
+    });
+    const res = await run(command![1]!.split(' '), cwd);
+    expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('Archive') });
+    expect(JSON.parse(res.stdout)).toMatchObject({ appliance: 'sps-sim-1', bucket: 'sps-workflows-archive' });
+    expect(existsSync(input!)).toBe(true);
+    const exited = new Promise((resolve) => simulator.once('exit', resolve));
+    simulator.kill('SIGHUP');
+    await exited;
+    expect(existsSync(folder)).toBe(false);
+  } finally {
+    simulator.kill('SIGKILL');
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}, 60_000);
