@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_TARGET, handlerEntry, ROOT, RUNTIME_SDK_CLIENTS, type FunctionSpec } from '../functions';
@@ -65,6 +65,8 @@ export class SpsFunction extends Construct {
       securityGroups: props.securityGroups,
       bundling: {
         target: BUNDLE_TARGET,
+        // esbuild's size table for each of the functions buried the synth's own output.
+        logLevel: LogLevel.ERROR,
         format: OutputFormat.CJS,
         minify: true,
         sourceMap: true,

@@ -15,9 +15,20 @@ type State = {
   Type: string;
   Next?: string;
   Default?: string;
-  Choices?: Array<{ Next: string }>;
+  Choices?: Array<Rule & { Next: string }>;
   Catch?: Array<{ Next: string }>;
 };
+
+type Rule = { Variable?: string; StringEquals?: string; BooleanEquals?: boolean; StringEqualsPath?: string };
+
+/** An edge label for a choice rule: `dryRun`, `status = finished` (`yes` when a rule says more). */
+function ruleLabel(rule: Rule): string {
+  const field = rule.Variable?.split('.').at(-1);
+  if (!field) return 'yes';
+  if (rule.BooleanEquals !== undefined) return rule.BooleanEquals ? field : `not ${field}`;
+  if (rule.StringEquals !== undefined) return `${field} = ${rule.StringEquals}`;
+  return field;
+}
 
 export function mermaid(workflow: string): string {
   const asl = JSON.parse(readFileSync(join(ROOT, 'statemachines', `${workflow}.asl.json`), 'utf8')) as {
@@ -39,8 +50,8 @@ export function mermaid(workflow: string): string {
   }
   for (const [name, s] of Object.entries(asl.States)) {
     if (s.Next) lines.push(`  ${id(name)} --> ${id(s.Next)}`);
-    for (const c of s.Choices ?? []) lines.push(`  ${id(name)} -->|yes| ${id(c.Next)}`);
-    if (s.Default) lines.push(`  ${id(name)} -->|no| ${id(s.Default)}`);
+    for (const c of s.Choices ?? []) lines.push(`  ${id(name)} -->|${ruleLabel(c)}| ${id(c.Next)}`);
+    if (s.Default) lines.push(`  ${id(name)} -->|otherwise| ${id(s.Default)}`);
     for (const c of s.Catch ?? []) if (c.Next !== s.Next) lines.push(`  ${id(name)} -.->|error| ${id(c.Next)}`);
   }
   return lines.join('\n');
