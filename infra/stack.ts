@@ -17,6 +17,7 @@ import type { DeploymentConfig } from './config';
 import { SpsFunction } from './constructs/sps-function';
 import { Workflow } from './constructs/workflow';
 import { FUNCTIONS, pascalCase, SESSION_SECRET_PREFIX, substitutionKey } from './functions';
+import { nagArn } from './nag';
 
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
 export const RELEASE_EVENT = { source: 'sps-workflows', detailType: 'SPS Firmware Release' } as const;
@@ -171,7 +172,7 @@ export class SpsWorkflowsStack extends Stack {
       new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...new Set(credentials)] }),
     );
     Validations.of(fn.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${config.credentialsSecretPrefix}*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${config.credentialsSecretPrefix}*`)}]`,
       reason:
         'Appliances are registered by creating their credentials secret under this documented prefix, and only there.',
     });
@@ -196,7 +197,7 @@ export class SpsWorkflowsStack extends Stack {
       }),
     );
     Validations.of(fn.role!).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SESSION_SECRET_PREFIX}*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${SESSION_SECRET_PREFIX}*`)}]`,
       reason: "Session secrets are created per appliance at run time, under the stack's own prefix.",
     });
   }
@@ -219,8 +220,18 @@ export class SpsWorkflowsStack extends Stack {
   /** The lock table (put and conditional delete), and the status of the workflows' executions, to tell a live holder. */
   private grantLocks({ fn }: SpsFunction, machineNames: readonly string[]): void {
     this.lockTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
-    // `grant` with explicit actions leaves the table's customer-managed key out.
-    this.lockTable.encryptionKey?.grantEncryptDecrypt(fn);
+    // `grant` with explicit actions leaves the table's customer-managed key out: the key's use,
+    // through DynamoDB only, with the actions spelled out (no `GenerateDataKey*`, `ReEncrypt*`).
+    const key = this.lockTable.encryptionKey;
+    if (key) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['states:DescribeExecution'],
@@ -239,7 +250,7 @@ export class SpsWorkflowsStack extends Stack {
     );
     for (const name of machineNames) {
       Validations.of(fn.role!).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'states', `execution:${name}:*`)}]`,
         reason: "A lock's holder is any execution of the stack's own two state machines; only their status is read.",
       });
     }
