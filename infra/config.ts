@@ -7,6 +7,11 @@ import { applianceReferenceSchema } from '../lambdas/shared/input';
  * `spsWorkflows` (an object) or from the JSON file named by the context key `configFile`.
  */
 
+/** The retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
 export const deploymentConfigSchema = z
   .strictObject({
     /**
@@ -56,6 +61,14 @@ export const deploymentConfigSchema = z
       .strictObject({ email: z.email().optional(), topicArn: z.string().startsWith('arn:').optional() })
       .refine((n) => !(n.email && n.topicArn), 'set email or topicArn, not both')
       .default({}),
+    /**
+     * How long the functions' and state machines' logs are kept, in days (a CloudWatch Logs
+     * retention value). An audit trail of a privileged-access fleet: a year by default.
+     */
+    logRetentionDays: z
+      .number()
+      .refine((d) => LOG_RETENTION_DAYS.includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(365),
     /** Customer-managed KMS key for the state machines (and their logs). */
     kmsKeyArn: z
       .string()

@@ -109,6 +109,7 @@ export class SpsWorkflowsStack extends Stack {
         vpc,
         subnets,
         securityGroups,
+        logRetention: config.logRetentionDays,
       });
       if (spec.sps || spec.credentials) this.grantCredentials(construct, config);
       if (spec.sps) this.grantSessions(construct);
@@ -123,6 +124,7 @@ export class SpsWorkflowsStack extends Stack {
       functions: this.functions,
       topic,
       kmsKey,
+      logRetention: config.logRetentionDays,
     });
     this.supportBundle = new Workflow(this, 'SupportBundle', {
       file: 'support-bundle.asl.json',
@@ -130,6 +132,7 @@ export class SpsWorkflowsStack extends Stack {
       functions: this.functions,
       topic,
       kmsKey,
+      logRetention: config.logRetentionDays,
     });
     this.triggers(config);
   }

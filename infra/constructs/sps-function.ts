@@ -1,9 +1,9 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_TARGET, handlerEntry, ROOT, RUNTIME_SDK_CLIENTS, type FunctionSpec } from '../functions';
 
@@ -13,6 +13,8 @@ export interface SpsFunctionProps {
   vpc?: ec2.IVpc;
   subnets?: ec2.SubnetSelection;
   securityGroups?: ec2.ISecurityGroup[];
+  /** How long its logs are kept (they stay when the stack is destroyed). */
+  logRetention: RetentionDays;
 }
 
 /** Every function's defaults in one place: runtime, arm64, bundling, logs, tracing. */
@@ -23,8 +25,9 @@ export class SpsFunction extends Construct {
     super(scope, id);
     const { spec } = props;
     const logGroup = new LogGroup(this, 'Logs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: props.logRetention,
+      // An audit trail of a privileged-access fleet: kept when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
@@ -35,11 +38,20 @@ export class SpsFunction extends Construct {
       }),
     );
     if (props.vpc) {
-      role.addManagedPolicy(ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason: 'Functions in a VPC need ENI permissions; this AWS policy is the documented minimum for that.',
-      });
+      // The network interfaces a function in a VPC needs, and nothing more: AWS's
+      // AWSLambdaVPCAccessExecutionRole would also let it write to any log group.
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
     }
     this.fn = new NodejsFunction(this, 'Function', {
       role,
@@ -84,7 +96,8 @@ export class SpsFunction extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords, and in a VPC the network-interface actions Lambda needs, support no resource-level permissions.',
     });
   }
 }

@@ -27,6 +27,8 @@ export interface WorkflowProps {
   kmsKey?: IKey;
   /** Fixed, so that the lock functions' policy can name its executions without a reference to it. */
   stateMachineName: string;
+  /** How long its execution logs are kept (they stay when the stack is destroyed). */
+  logRetention: RetentionDays;
 }
 
 /** A Standard state machine from its ASL file, with least-privilege invoke, logs, tracing and alarms. */
@@ -44,8 +46,8 @@ export class Workflow extends Construct {
       substitutions[key] = fn.functionArn;
     }
     const logGroup = new LogGroup(this, 'Logs', {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: props.kmsKey,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {

@@ -67,9 +67,38 @@ describe('functions', () => {
     }
   });
 
-  it('gives every function its own log group with a retention', () => {
-    const groups = resources('AWS::Logs::LogGroup').filter((g) => g.Properties.RetentionInDays === 30);
-    expect(groups.length).toBe(FUNCTIONS.length);
+  it('gives every function and state machine its own log group, kept a year by default and when the stack goes', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{
+      Properties: { RetentionInDays?: number };
+      DeletionPolicy?: string;
+    }>;
+    const kept = groups.filter((g) => g.Properties.RetentionInDays === 365 && g.DeletionPolicy === 'Retain');
+    expect(kept.length).toBe(FUNCTIONS.length + 2);
+    const custom = synth(parseConfig({ logRetentionDays: 3653 })).template;
+    expect(Object.values(custom.findResources('AWS::Logs::LogGroup')).map((g) => g.Properties.RetentionInDays)).toEqual(
+      Array(FUNCTIONS.length + 2).fill(3653),
+    );
+  });
+
+  it('gives functions in a VPC the network-interface actions only, never the AWS policy that may write any log group', () => {
+    const vpcId = 'vpc-0123456789abcdef0';
+    const app = testApp({
+      [`vpc-provider:account=123456789012:filter.vpc-id=${vpcId}:region=eu-west-1:returnAsymmetricSubnets=true`]: {
+        vpcId,
+        vpcCidrBlock: '198.51.100.0/24',
+        availabilityZones: [],
+        subnetGroups: [],
+      },
+    });
+    const stack = new SpsWorkflowsStack(app, 'Vpc', {
+      config: parseConfig({
+        network: { vpcId, subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] },
+      }),
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const json = JSON.stringify(Template.fromStack(stack).toJSON());
+    expect(json).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(json).toContain('ec2:CreateNetworkInterface');
   });
 
   it('uses no AWS managed policy and no wildcard resource for Secrets Manager or S3', () => {

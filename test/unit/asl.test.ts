@@ -82,7 +82,8 @@ describe.each(files)('%s', (file) => {
     const { connectMs, headersMs } = DEFAULT_TIMEOUTS;
     for (const [name, task] of states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('${'))) {
       const spec = FUNCTIONS.find((f) => `\${${functionKey(f.name)}}` === task.Resource)!;
-      expect({ name, task: (task.TimeoutSeconds as number) >= spec.timeoutSeconds }).toEqual({ name, task: true });
+      // A minute more than the function: a cold start in a VPC must not turn its named error into States.Timeout.
+      expect({ name, task: (task.TimeoutSeconds as number) >= spec.timeoutSeconds + 60 }).toEqual({ name, task: true });
       if (spec.sps)
         expect({ name, fn: spec.timeoutSeconds * 1000 >= 2 * (connectMs + headersMs) }).toEqual({ name, fn: true });
     }
