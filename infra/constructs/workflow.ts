@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -69,8 +70,30 @@ export class Workflow extends Construct {
         reason: "grantInvoke also covers the function's versions and aliases (<arn>:*), nothing else.",
       });
     }
-    // Lifecycle events ("Firmware Upgrade Succeeded", ...) go to the default bus.
-    EventBus.fromEventBusName(this, 'DefaultBus', 'default').grantPutEventsTo(this.stateMachine);
+    // Lifecycle events ("Firmware Upgrade Succeeded", ...) go to the default bus: only those its
+    // ASL puts, so the state machine can never put a release event (which starts upgrades).
+    const definition = JSON.parse(readFileSync(path, 'utf8')) as { States: Record<string, { Parameters?: unknown }> };
+    const lifecycle = [
+      ...new Set(
+        Object.values(definition.States).flatMap((state) =>
+          ((state.Parameters as { Entries?: Array<{ Source: string; DetailType: string }> })?.Entries ?? []).map(
+            (e) => `${e.Source}\n${e.DetailType}`,
+          ),
+        ),
+      ),
+    ].map((pair) => pair.split('\n') as [string, string]);
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [EventBus.fromEventBusName(this, 'DefaultBus', 'default').eventBusArn],
+        conditions: {
+          StringEquals: {
+            'events:source': [...new Set(lifecycle.map(([source]) => source))],
+            'events:detail-type': lifecycle.map(([, detailType]) => detailType),
+          },
+        },
+      }),
+    );
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray and CloudWatch Logs delivery actions of Step Functions do not support resource-level permissions.',

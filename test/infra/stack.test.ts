@@ -203,12 +203,26 @@ describe('state machines', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('may put lifecycle events on the default bus', () => {
-    const putters = resources('AWS::IAM::Policy').filter((p) =>
-      JSON.stringify(p.Properties).includes('events:PutEvents'),
-    );
-    expect(putters).toHaveLength(2);
-    expect(JSON.stringify(putters)).toContain('event-bus/default');
+  it('may put its own lifecycle events on the default bus, never a release event', () => {
+    const statements = resources('AWS::IAM::Policy')
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement)
+      .filter((st) => JSON.stringify(st.Action).includes('events:PutEvents'));
+    expect(statements.map((st) => st.Condition)).toEqual([
+      {
+        StringEquals: {
+          'events:source': ['sps-workflows'],
+          'events:detail-type': ['Firmware Upgrade Succeeded', 'Firmware Upgrade Failed'],
+        },
+      },
+      {
+        StringEquals: {
+          'events:source': ['sps-workflows'],
+          'events:detail-type': ['Support Bundle Archived', 'Support Bundle Failed'],
+        },
+      },
+    ]);
+    expect(JSON.stringify(statements)).toContain('event-bus/default');
+    expect(JSON.stringify(statements)).not.toContain(RELEASE_EVENT.detailType);
   });
 
   it('encrypts with the customer-managed key when one is configured', () => {
