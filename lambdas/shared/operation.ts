@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod/mini';
 import { resolveAppliance, SecretSessionStore, sessionSecretId } from './credentials';
@@ -63,19 +64,20 @@ function stepParameters<S extends z.ZodMiniType>(name: string, schema: S, raw: u
   }
 }
 
-// One client per appliance per process: a warm Lambda keeps its connections and session.
+// One client per appliance and wiring: a warm Lambda keeps its connections and session.
 const clients = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
-/** The logger of the invocation in progress: a cached client logs with its keys, not the first one's. */
-const currentLog = new WeakMap<Deps, LogPort>();
 
-function forwardingLogger(deps: Deps): LogPort {
-  return {
-    debug: (m, a) => currentLog.get(deps)?.debug(m, a),
-    info: (m, a) => currentLog.get(deps)?.info(m, a),
-    warn: (m, a) => currentLog.get(deps)?.warn(m, a),
-    error: (m, a) => currentLog.get(deps)?.error(m, a),
-  };
-}
+/**
+ * The logger of the invocation a call belongs to. A cached client serves many invocations, at the
+ * same time too in the local engine: each of its log lines carries the keys of its own invocation.
+ */
+const invocationLog = new AsyncLocalStorage<LogPort>();
+const clientLogger: LogPort = {
+  debug: (m, a) => invocationLog.getStore()?.debug(m, a),
+  info: (m, a) => invocationLog.getStore()?.info(m, a),
+  warn: (m, a) => invocationLog.getStore()?.warn(m, a),
+  error: (m, a) => invocationLog.getStore()?.error(m, a),
+};
 
 function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
   let byAppliance = clients.get(deps);
@@ -100,7 +102,7 @@ function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
         caCertificate: credentials.caCertificate,
         insecureSkipTlsVerify: credentials.insecureSkipTlsVerify,
         sessions: new SecretSessionStore(deps.secrets, sessionSecretId(deps.sessionSecretPrefix, appliance.name)),
-        logger: forwardingLogger(deps),
+        logger: clientLogger,
         ...deps.client,
       });
     })();
@@ -140,7 +142,6 @@ export function operation<S extends z.ZodMiniType, R, N extends OptionalDep = ne
         executionId: typeof rawEvent.executionId === 'string' ? rawEvent.executionId : undefined,
         appliance: typeof applianceName === 'string' ? applianceName : undefined,
       });
-      currentLog.set(deps, log);
       const ctx: OperationContext<N> = {
         deps: deps as DepsWith<N>,
         log,
@@ -153,7 +154,8 @@ export function operation<S extends z.ZodMiniType, R, N extends OptionalDep = ne
         const missing = needs.filter((need) => !deps[need]);
         if (missing.length) throw new NamedError('Internal.Error', `${name} is wired without ${missing.join(', ')}`);
         event = stepParameters(name, schema, raw);
-        const result = await fn(event, ctx);
+        const parsed = event;
+        const result = await invocationLog.run(log, () => fn(parsed, ctx));
         log.info(`${name} done`);
         return result;
       } catch (err) {

@@ -72,6 +72,14 @@ describe('operation', () => {
       const requests = records.slice(firstCount).filter((r) => r.message === 'sps request');
       expect(requests.length).toBeGreaterThan(0);
       expect(requests.map((r) => r.executionId)).toEqual(requests.map(() => 'second'));
+
+      // Two invocations at once on one cached client (the local engine runs executions side by
+      // side): every request line carries its own invocation's execution id.
+      const before = records.length;
+      await Promise.all(['third', 'fourth'].map((executionId) => op.run({ appliance: ref, executionId }, d)));
+      const both = records.slice(before).filter((r) => r.message === 'sps request');
+      expect(new Set(both.map((r) => r.executionId))).toEqual(new Set(['third', 'fourth']));
+      expect(both.filter((r) => r.executionId === 'third')).toHaveLength(both.length / 2);
     } finally {
       await sim.close();
     }
