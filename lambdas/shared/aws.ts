@@ -44,12 +44,29 @@ export class SecretsManagerStore implements SecretStore {
   }
 }
 
+/**
+ * What the AWS environment lacks when that is why a call failed before it was sent: no region, or
+ * no credentials. Names the SDK's error, never its text beyond these two known cases.
+ */
+export function awsSetupProblem(err: unknown): string | undefined {
+  const { name, message } = (err ?? {}) as { name?: unknown; message?: unknown };
+  if (typeof message === 'string' && /^Region is missing/i.test(message)) return 'no AWS region set (AWS_REGION)';
+  if (name !== 'CredentialsProviderError') return undefined;
+  return typeof message === 'string' && /could not load credentials from any providers/i.test(message)
+    ? 'no AWS credentials found'
+    : 'the AWS credentials could not be loaded (CredentialsProviderError)';
+}
+
 function secretError(err: unknown, id: string, action: string): SecretError {
-  const name = (err as { name?: string }).name ?? 'Error';
+  const { name = 'Error', code } = err as { name?: string; code?: unknown };
   const denied = name === 'AccessDeniedException' || name === 'AccessDenied';
+  // A network failure is a plain Error: its code (ECONNREFUSED, ETIMEDOUT) says what happened.
+  const named =
+    typeof code === 'string' && /^E[A-Z_]+$/.test(code) ? `Secrets Manager cannot be reached (${code})` : name;
+  const why = denied ? `${name} (check the function role and the key policy)` : (awsSetupProblem(err) ?? named);
   return new SecretError(
     denied ? 'Secrets.AccessDenied' : 'Secrets.Unavailable',
-    `Cannot ${action} secret "${id}": ${name}${denied ? ' (check the function role and the key policy)' : ''}`,
+    `Cannot ${action} secret "${id}": ${why}`,
   );
 }
 

@@ -4,8 +4,57 @@ import { map } from './zod';
 
 /*
  * The public inputs (README, "Firmware upgrade" and "Support-bundle archival"), validated before the first request to an
- * appliance. Objects are strict: a misspelt option (`dryrun`) is an error, not a silent default.
+ * appliance. Objects are strict: a misspelt option (`dryrun`) is an error, not a silent default. Every message names the
+ * field and its rule, never the value given: a field may hold a secret pasted by mistake.
  */
+
+export type WorkflowInput = 'firmware-upgrade' | 'support-bundle';
+const BOTH: readonly WorkflowInput[] = ['firmware-upgrade', 'support-bundle'];
+const UPGRADE: readonly WorkflowInput[] = ['firmware-upgrade'];
+const BUNDLE: readonly WorkflowInput[] = ['support-bundle'];
+
+/** The range of one input field, and its default: an integer in seconds or minutes, or a text's length. */
+export interface InputLimit {
+  workflows: readonly WorkflowInput[];
+  unit: 'seconds' | 'minutes' | 'characters';
+  min: number;
+  max: number;
+  /** When left out (text where the default is derived). */
+  default?: number | string;
+}
+
+/**
+ * Every limit of the inputs, by field path: the schemas below and their messages read it, and so
+ * can the README's input tables. Timeouts and polling defaults are adjusted to fit each other
+ * (`settlePolling`).
+ */
+export const INPUT_LIMITS = {
+  'appliance.name': { workflows: BOTH, unit: 'characters', min: 1, max: 63 },
+  'appliance.credentialsSecretId': {
+    workflows: BOTH,
+    unit: 'characters',
+    min: 1,
+    max: 2048,
+    default: '<credentialsSecretPrefix><name>',
+  },
+  'firmware.expectedVersion': { workflows: UPGRADE, unit: 'characters', min: 1, max: 64 },
+  'options.upgradeMessage': {
+    workflows: UPGRADE,
+    unit: 'characters',
+    min: 1,
+    max: 1000,
+    default: 'Upgrade to <expectedVersion> by sps-workflows',
+  },
+  'options.polling.minSeconds': { workflows: BOTH, unit: 'seconds', min: 5, max: 3600, default: 10 },
+  'options.polling.maxSeconds': { workflows: BOTH, unit: 'seconds', min: 5, max: 3600, default: 300 },
+  'options.timeouts.fetchMinutes': { workflows: UPGRADE, unit: 'minutes', min: 1, max: 1440, default: 120 },
+  'options.timeouts.rebootMinutes': { workflows: UPGRADE, unit: 'minutes', min: 1, max: 240, default: 45 },
+  'options.timeouts.generateMinutes': { workflows: BUNDLE, unit: 'minutes', min: 1, max: 1440, default: 30 },
+  'archive.bucket': { workflows: BUNDLE, unit: 'characters', min: 3, max: 63, default: "the stack's archive bucket" },
+  'archive.prefix': { workflows: BUNDLE, unit: 'characters', min: 0, max: 512, default: 'support-bundles/' },
+} as const satisfies Record<string, InputLimit>;
+type LimitName = keyof typeof INPUT_LIMITS;
+type Timeout = 'fetchMinutes' | 'rebootMinutes' | 'generateMinutes';
 
 /**
  * Each poll loop costs about 10 history events per iteration; a Standard execution holds 25,000.
@@ -14,7 +63,61 @@ import { map } from './zod';
 export const MAX_POLLS_PER_LOOP = 1000;
 
 /** The longest each wait may be set to (minutes); the state machines' own timeouts outlast their sum. */
-export const MAX_TIMEOUT_MINUTES = { fetchMinutes: 1440, rebootMinutes: 240, generateMinutes: 1440 } as const;
+export const MAX_TIMEOUT_MINUTES = {
+  fetchMinutes: INPUT_LIMITS['options.timeouts.fetchMinutes'].max,
+  rebootMinutes: INPUT_LIMITS['options.timeouts.rebootMinutes'].max,
+  generateMinutes: INPUT_LIMITS['options.timeouts.generateMinutes'].max,
+} as const;
+
+/** What a bad value was, in words that never repeat it. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'boolean') return 'true or false';
+  return `a ${typeof value}`;
+}
+
+/** An integer within its limit; one message per mistake, fatal so no rule built on the field runs after it. */
+function integer(name: LimitName) {
+  const { min, max } = INPUT_LIMITS[name];
+  const rule = `must be an integer from ${min} to ${max}`;
+  return z.number({ error: (issue) => `${rule} (got ${kindOf(issue.input)})` }).check(
+    z.superRefine((n, ctx) => {
+      const got = !Number.isInteger(n)
+        ? 'a number that is not an integer'
+        : n < min
+          ? `a number below ${min}`
+          : n > max
+            ? `a number above ${max}`
+            : undefined;
+      if (got) ctx.addIssue({ code: 'custom', message: `${rule} (got ${got})`, input: n, continue: false });
+    }),
+  );
+}
+
+/** A text within its limit (trimmed first with `trim`), and, when given, a pattern stated as `rule`. */
+function text(name: LimitName, options: { trim?: boolean; pattern?: RegExp; rule?: string } = {}) {
+  const { min, max } = INPUT_LIMITS[name];
+  const length = min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
+  const rule = `must be ${options.rule ? `${options.rule}, ` : ''}${length}`;
+  return z.string({ error: (issue) => `${rule} (got ${kindOf(issue.input)})` }).check(
+    ...(options.trim ? [z.trim()] : []),
+    z.superRefine((s, ctx) => {
+      const got =
+        s.length < min
+          ? s.length === 0
+            ? 'an empty text'
+            : 'a shorter text'
+          : s.length > max
+            ? 'a longer text'
+            : options.pattern && !options.pattern.test(s)
+              ? 'a text that does not match'
+              : undefined;
+      if (got) ctx.addIssue({ code: 'custom', message: `${rule} (got ${got})`, input: s, continue: false });
+    }),
+  );
+}
 
 const urlOrUndefined = (value: string): URL | undefined => {
   try {
@@ -25,17 +128,12 @@ const urlOrUndefined = (value: string): URL | undefined => {
 };
 
 const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const intIn = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
 
 const applianceName = () =>
-  z
-    .string()
-    .check(
-      z.regex(
-        /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
-        'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
-      ),
-    );
+  text('appliance.name', {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    rule: 'letters, digits, ".", "_" or "-", starting with a letter or digit',
+  });
 
 /** An appliance's base URL: http(s), no `/api`, no credentials, no trailing slash. */
 export const endpointSchema = map(
@@ -47,7 +145,7 @@ export const endpointSchema = map(
   (u) => u.replace(/\/+$/, ''),
 );
 
-const secretId = () => z.string().check(z.minLength(1), z.maxLength(2048));
+const secretId = () => text('appliance.credentialsSecretId');
 
 /**
  * The appliance as workflow steps pass it on: resolved from its credentials secret by the first
@@ -83,81 +181,122 @@ export interface ApplianceReference {
 }
 export type ApplianceRef = z.output<typeof applianceSchema>;
 
-const DEFAULT_POLLING = { minSeconds: 10, maxSeconds: 300 };
-const pollingSchema = z
-  .strictObject({
-    minSeconds: z._default(intIn(5, 3600), DEFAULT_POLLING.minSeconds),
-    maxSeconds: z._default(intIn(5, 3600), DEFAULT_POLLING.maxSeconds),
-  })
-  .check(
-    z.refine((p) => p.maxSeconds >= p.minSeconds, {
-      message: 'maxSeconds must be >= minSeconds',
-      path: ['maxSeconds'],
+export interface Polling {
+  minSeconds: number;
+  maxSeconds: number;
+}
+
+/** `options.polling` and `options.timeouts` as given: each field may be left out. */
+interface PollingAsGiven<T extends Timeout> {
+  polling?: Partial<Polling>;
+  timeouts?: Partial<Record<T, number>>;
+}
+
+const pollingSchema = z.optional(
+  z.strictObject({
+    minSeconds: z.optional(integer('options.polling.minSeconds')),
+    maxSeconds: z.optional(integer('options.polling.maxSeconds')),
+  }),
+);
+
+const timeoutSchema = (field: Timeout) => z.optional(integer(`options.timeouts.${field}`));
+
+/**
+ * The polling and timeouts a run uses, and what is wrong with the ones given. A loop polls at most
+ * `minutes × 60 / minSeconds` times, capped at MAX_POLLS_PER_LOOP. The cap holds for what the
+ * input sets; a default never breaks it, nor `maxSeconds >= minSeconds`: a default yields to
+ * the values set (`minSeconds` 5 shortens the default `fetchMinutes`; `fetchMinutes` 1440 raises
+ * the default `minSeconds`; `minSeconds` 600 raises the default `maxSeconds`).
+ */
+export function settlePolling<T extends Timeout>(
+  given: PollingAsGiven<T>,
+  fields: readonly T[],
+): { polling: Polling; timeouts: Record<T, number>; problems: Array<{ path: string[]; message: string }> } {
+  const minSecondsFor = (minutes: number) => Math.ceil((minutes * 60) / MAX_POLLS_PER_LOOP);
+  const maxMinutesAt = (seconds: number) => Math.floor((seconds * MAX_POLLS_PER_LOOP) / 60);
+  const set = fields.flatMap((field) => {
+    const minutes = given.timeouts?.[field];
+    return minutes === undefined ? [] : [{ field, minutes }];
+  });
+  const needed = Math.max(0, ...set.map((t) => minSecondsFor(t.minutes)));
+  const minDefault = INPUT_LIMITS['options.polling.minSeconds'].default;
+  const maxDefault = INPUT_LIMITS['options.polling.maxSeconds'].default;
+  const minSeconds =
+    given.polling?.minSeconds ?? Math.min(Math.max(minDefault, needed), given.polling?.maxSeconds ?? Infinity);
+  const maxSeconds = given.polling?.maxSeconds ?? Math.max(maxDefault, minSeconds);
+  const timeouts = Object.fromEntries(
+    fields.map((field) => [
+      field,
+      given.timeouts?.[field] ?? Math.min(INPUT_LIMITS[`options.timeouts.${field}`].default, maxMinutesAt(minSeconds)),
+    ]),
+  ) as Record<T, number>;
+  const problems: Array<{ path: string[]; message: string }> = [];
+  if (maxSeconds < minSeconds) {
+    problems.push({
+      path: ['polling', 'maxSeconds'],
+      message: 'must be at least options.polling.minSeconds (got a smaller number)',
+    });
+    return { polling: { minSeconds, maxSeconds }, timeouts, problems };
+  }
+  // Without a minSeconds of its own, the run's is the default held down by the maxSeconds set.
+  const by = given.polling?.minSeconds === undefined ? 'maxSeconds' : 'minSeconds';
+  for (const { field, minutes } of set) {
+    if (minutes <= maxMinutesAt(minSeconds)) continue;
+    const least = minSecondsFor(minutes);
+    const raise = by === 'minSeconds' && maxSeconds < least ? 'minSeconds and maxSeconds' : by;
+    problems.push({
+      path: ['timeouts', field],
+      message:
+        `must be at most ${maxMinutesAt(minSeconds)} with options.polling.${by} ${given.polling?.[by]} ` +
+        `(at most ${MAX_POLLS_PER_LOOP} polls per loop): lower it, or raise options.polling.${raise} to at least ${least}`,
+    });
+  }
+  return { polling: { minSeconds, maxSeconds }, timeouts, problems };
+}
+
+/** `options` with its polling settled (see `settlePolling`); a problem is reported on its field. */
+function withPolling<Shape extends z.core.$ZodLooseShape, T extends Timeout>(shape: Shape, fields: readonly T[]) {
+  const timeouts = Object.fromEntries(fields.map((field) => [field, timeoutSchema(field)])) as Record<
+    T,
+    ReturnType<typeof timeoutSchema>
+  >;
+  const options = z.pipe(
+    z.strictObject({ ...shape, polling: pollingSchema, timeouts: z.optional(z.strictObject(timeouts)) }),
+    z.transform((given, ctx) => {
+      const settled = settlePolling(given as PollingAsGiven<T>, fields);
+      for (const { path, message } of settled.problems) {
+        ctx.issues.push({ code: 'custom', path, message, input: given });
+      }
+      return { ...given, polling: settled.polling, timeouts: settled.timeouts };
     }),
   );
-export type Polling = z.output<typeof pollingSchema>;
-
-const pollsWithin = (minutes: number, polling: Polling) => Math.ceil((minutes * 60) / polling.minSeconds);
-
-const DEFAULT_FIRMWARE_OPTIONS = {
-  dryRun: false,
-  freeOldestSlot: false,
-  polling: DEFAULT_POLLING,
-  timeouts: { fetchMinutes: 120, rebootMinutes: 45 },
-};
+  // Every field is optional: an input without options takes every default.
+  return z.prefault(options, {} as z.input<typeof options>);
+}
 
 export const firmwareUpgradeInputSchema = map(
-  z
-    .strictObject({
-      appliance: applianceReferenceSchema,
-      firmware: z.strictObject({
-        url: httpUrl(),
-        sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
-          s.toLowerCase(),
-        ),
-        // A string only: as a JSON number, 8.10 would arrive as 8.1.
-        expectedVersion: map(
-          z.optional(
-            z.string({ error: 'must be a string such as "8.0.1"' }).check(z.trim(), z.minLength(1), z.maxLength(64)),
-          ),
-          (v) => v ?? null,
-        ),
-      }),
-      options: z._default(
-        z.strictObject({
-          dryRun: z._default(z.boolean(), false),
-          upgradeMessage: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
-          freeOldestSlot: z._default(z.boolean(), false),
-          polling: z._default(pollingSchema, DEFAULT_POLLING),
-          timeouts: z._default(
-            z.strictObject({
-              fetchMinutes: z._default(intIn(1, MAX_TIMEOUT_MINUTES.fetchMinutes), 120),
-              rebootMinutes: z._default(intIn(1, MAX_TIMEOUT_MINUTES.rebootMinutes), 45),
-            }),
-            DEFAULT_FIRMWARE_OPTIONS.timeouts,
-          ),
-        }),
-        DEFAULT_FIRMWARE_OPTIONS,
+  z.strictObject({
+    appliance: applianceReferenceSchema,
+    firmware: z.strictObject({
+      url: httpUrl(),
+      sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
+        s.toLowerCase(),
       ),
-    })
-    .check(
-      z.superRefine((input, ctx) => {
-        const { polling, timeouts } = input.options;
-        for (const [field, minutes] of [
-          ['fetchMinutes', timeouts.fetchMinutes],
-          ['rebootMinutes', timeouts.rebootMinutes],
-        ] as const) {
-          if (pollsWithin(minutes, polling) > MAX_POLLS_PER_LOOP) {
-            ctx.addIssue({
-              code: 'custom',
-              input,
-              path: ['options', 'timeouts', field],
-              message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}: raise minSeconds or lower the timeout`,
-            });
-          }
-        }
-      }),
+      // A string only: as a JSON number, 8.10 would arrive as 8.1.
+      expectedVersion: map(
+        z.optional(text('firmware.expectedVersion', { trim: true, rule: 'a string such as "8.0.1"' })),
+        (v) => v ?? null,
+      ),
+    }),
+    options: withPolling(
+      {
+        dryRun: z._default(z.boolean(), false),
+        upgradeMessage: z.optional(text('options.upgradeMessage', { trim: true })),
+        freeOldestSlot: z._default(z.boolean(), false),
+      },
+      ['fetchMinutes', 'rebootMinutes'],
     ),
+  }),
   (input) => ({
     ...input,
     options: {
@@ -170,60 +309,29 @@ export const firmwareUpgradeInputSchema = map(
 );
 export type FirmwareUpgradeInput = z.output<typeof firmwareUpgradeInputSchema>;
 
-const DEFAULT_BUNDLE_OPTIONS = {
-  deleteAfterArchive: true,
-  polling: DEFAULT_POLLING,
-  timeouts: { generateMinutes: 30 },
-};
-
 export const supportBundleInputSchema = map(
-  z
-    .strictObject({
-      appliance: applianceReferenceSchema,
-      archive: z._default(
-        z.strictObject({
-          bucket: z.optional(
-            z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')),
-          ),
-          prefix: z._default(
-            z
-              .string()
-              .check(
-                z.maxLength(512),
-                z.regex(/^(|[^/].*\/)$/, 'must be empty or end with "/" (and not start with "/")'),
-              ),
-            'support-bundles/',
-          ),
-        }),
-        { prefix: 'support-bundles/' },
-      ),
-      options: z._default(
-        z.strictObject({
-          deleteAfterArchive: z._default(z.boolean(), true),
-          polling: z._default(pollingSchema, DEFAULT_POLLING),
-          timeouts: z._default(
-            z.strictObject({ generateMinutes: z._default(intIn(1, MAX_TIMEOUT_MINUTES.generateMinutes), 30) }),
-            {
-              generateMinutes: 30,
-            },
-          ),
-        }),
-        DEFAULT_BUNDLE_OPTIONS,
-      ),
-    })
-    .check(
-      z.superRefine((input, ctx) => {
-        const { polling, timeouts } = input.options;
-        if (pollsWithin(timeouts.generateMinutes, polling) > MAX_POLLS_PER_LOOP) {
-          ctx.addIssue({
-            code: 'custom',
-            input,
-            path: ['options', 'timeouts', 'generateMinutes'],
-            message: `allows more than ${MAX_POLLS_PER_LOOP} polls at polling.minSeconds ${polling.minSeconds}`,
-          });
-        }
+  z.strictObject({
+    appliance: applianceReferenceSchema,
+    archive: z.prefault(
+      z.strictObject({
+        bucket: z.optional(
+          text('archive.bucket', {
+            pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
+            rule: 'an S3 bucket name (lowercase letters, digits, "." and "-", starting and ending with a letter or digit)',
+          }),
+        ),
+        prefix: z._default(
+          text('archive.prefix', {
+            pattern: /^(|[^/].*\/)$/,
+            rule: 'empty or end with "/" (and not start with "/")',
+          }),
+          INPUT_LIMITS['archive.prefix'].default,
+        ),
       }),
+      {},
     ),
+    options: withPolling({ deleteAfterArchive: z._default(z.boolean(), true) }, ['generateMinutes']),
+  }),
   // The state machine reads `archive.bucket` by path: null means the deployment's default bucket.
   (input) => ({ ...input, archive: { ...input.archive, bucket: input.archive.bucket ?? null } }),
 );
@@ -266,7 +374,8 @@ export function parseInput<S extends z.ZodMiniType>(schema: S, raw: unknown): z.
       if (issue.code === 'invalid_type') {
         if (issue.input === undefined) return `${path}: required`;
         // zod/mini carries no messages of its own: say what was expected unless the schema did.
-        if (issue.message === 'Invalid input') return `${path}: expected ${issue.expected}`;
+        if (issue.message === 'Invalid input')
+          return `${path}: expected ${issue.expected} (got ${kindOf(issue.input)})`;
       }
       return `${path}: ${issue.message}`;
     }),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { LocalSecretStore } from '../engine/adapters';
 import { causeMessage } from '../engine/engine';
+import { storedBundleFooter, type StoredBundle } from '../run/footer';
 import { archiveStorage, execute, LOCAL_S3_DIR, type Output } from '../run/run';
 import { startSimulator } from '../simulator';
 import { simulatedCredentials } from '../simulator/credentials';
@@ -66,14 +67,10 @@ export async function demoCommand(io: { stdout: Output; stderr: Output }): Promi
       return 1;
     }
     io.stdout.write(`${JSON.stringify(bundle.output)}\n`);
-    const out = bundle.output as { bucket: string; key: string; sha256: string; bytes: number };
-    const onDisk = join(LOCAL_S3_DIR, out.bucket, `${out.key}._S3rver_object`);
     io.stderr.write(
       [
         ``,
-        `Stored s3://${out.bucket}/${out.key} (${out.bytes} bytes, sha256 ${out.sha256}).`,
-        `The embedded S3 server keeps it on disk: verify it with`,
-        `  sha256sum '${onDisk}'`,
+        ...storedBundleFooter(bundle.output as StoredBundle, { embeddedDir: LOCAL_S3_DIR }),
         `To archive into another S3-compatible server: npx sps-workflows run support-bundle --input FILE --s3-endpoint URL`,
         `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
         ``,

@@ -1,9 +1,10 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESSION_SECRET_PREFIX } from '../../lambdas/operations/catalog';
 import { s3Client } from '../../lambdas/shared/archive';
-import { SecretsManagerStore } from '../../lambdas/shared/aws';
+import { awsSetupProblem, SecretsManagerStore } from '../../lambdas/shared/aws';
 import { errorText } from '../../lambdas/shared/errors';
 import { parseInput, supportBundleInputSchema, unwrapEvent } from '../../lambdas/shared/input';
 import type { Deps } from '../../lambdas/shared/operation';
@@ -11,7 +12,9 @@ import { systemClock, type Clock, type SecretStore } from '../../lambdas/shared/
 import { LocalSecretStore, recordingLogger } from '../engine/adapters';
 import { causeMessage, startWorkflow, type RunResult, type WorkflowName } from '../engine/engine';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../s3/embedded';
+import { storedBundleFooter, type StoredBundle } from './footer';
 import { exitCodeFor, InterruptGuard, type ArchiveTarget, type RunControl, type StoppableRun } from './interrupt';
+import { jsonSyntaxError } from './json-file';
 import { ProgressReporter } from './progress';
 
 export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
@@ -159,26 +162,76 @@ async function checkArchiveBucket(
   } catch {
     return;
   }
+  const missing = await missingAwsSetup(storage.archive.s3);
+  if (missing.length > 0) {
+    const set = missing.map(({ what }) =>
+      what === 'region'
+        ? 'AWS_REGION (us-east-1 suits most S3-compatible servers)'
+        : "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the S3 server's keys",
+    );
+    throw new UsageError(
+      `${missing.map((m) => m.problem).join(' and ')} for the S3 server at ${storage.endpoint}: set ${set.join(', and ')}`,
+    );
+  }
   try {
     await storage.archive.s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (err) {
-    throw new UsageError(
-      `bucket ${bucket} cannot be used at ${storage.endpoint} (${errorText(err)}): create it, or name another in the input's archive.bucket`,
-    );
+    throw new UsageError(bucketProblem(err, bucket, storage.endpoint));
   }
+}
+
+/** Why the archive bucket cannot be used, and what to change: the server, or the bucket. */
+function bucketProblem(err: unknown, bucket: string, endpoint: string): string {
+  const { name, code, $metadata } = err as { name?: string; code?: unknown; $metadata?: { httpStatusCode?: number } };
+  const status = $metadata?.httpStatusCode;
+  if (code === 'ECONNREFUSED') {
+    return `nothing listens at ${endpoint} (ECONNREFUSED): start the S3 server, or check --s3-endpoint's host and port`;
+  }
+  if (typeof code === 'string' && status === undefined)
+    return `the S3 server at ${endpoint} cannot be reached (${code})`;
+  const cannot = `bucket ${bucket} cannot be used at ${endpoint}`;
+  if (status === 404 || name === 'NotFound' || name === 'NoSuchBucket') {
+    return `${cannot} (it does not exist: ${name}): create it, or name another in the input's archive.bucket`;
+  }
+  if (status === 403 || name === 'Forbidden' || name === 'AccessDenied') {
+    return `${cannot} (access denied: ${name}): check that AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are the S3 server's keys, and may use the bucket`;
+  }
+  return `${cannot} (${errorText(err)})`;
+}
+
+/**
+ * What the AWS environment lacks for `client`'s calls: a region, credentials. Resolves them as the
+ * first call would (the SDK keeps them), so a run stops before it starts, saying what to set.
+ */
+async function missingAwsSetup(
+  client: SecretsManagerClient | S3Client,
+): Promise<Array<{ what: 'region' | 'credentials'; problem: string }>> {
+  const missing: Array<{ what: 'region' | 'credentials'; problem: string }> = [];
+  for (const what of ['region', 'credentials'] as const) {
+    try {
+      await client.config[what]();
+    } catch (err) {
+      missing.push({ what, problem: awsSetupProblem(err) ?? `the AWS ${what} cannot be read (${errorText(err)})` });
+    }
+  }
+  return missing;
 }
 
 function readJson(file: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A byte-order mark (some editors write one) is not JSON, and not the user's mistake.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch {
     throw new UsageError(`cannot read ${what} file ${file}`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new UsageError(`${what} file ${file} is not valid JSON`);
+    // Node's message quotes the text (a secrets file holds passwords): locate the error instead.
+    const found = jsonSyntaxError(text);
+    const at = found ? `: line ${found.line}, column ${found.column}: ${found.problem}` : '';
+    throw new UsageError(`${what} file ${file} is not valid JSON${at}`);
   }
 }
 
@@ -210,7 +263,15 @@ export async function runCommand(
     }
     secrets = new LocalSecretStore(map as Record<string, unknown>);
   } else {
-    secrets = new SecretsManagerStore();
+    const client = new SecretsManagerClient({});
+    const missing = await missingAwsSetup(client);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `${missing.map((m) => m.problem).join(' and ')}: without --secrets the appliance's credentials are read ` +
+          'from Secrets Manager; pass --secrets FILE for a local run (sps-workflows simulate writes one)',
+      );
+    }
+    secrets = new SecretsManagerStore(client);
   }
   const executionName = `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const logFile = join('.sps-workflows', 'logs', `${workflow}-${executionName}.jsonl`);
@@ -231,14 +292,23 @@ export async function runCommand(
       executionName,
       archive: storage?.archive,
     });
-    if (!guard) return report(await run.result, io.stdout, io.stderr);
+    // A stored bundle ends with where it is and how to check it, as the demo does.
+    const finish = (result: RunResult) => {
+      const code = report(result, io.stdout, io.stderr);
+      if (code === 0 && storage) {
+        const where = opts.s3Endpoint ? { endpoint: storage.endpoint } : { embeddedDir: LOCAL_S3_DIR };
+        io.stderr.write(`\n${storedBundleFooter(result.output as StoredBundle, where).join('\n')}\n`);
+      }
+      return code;
+    };
+    if (!guard) return finish(await run.result);
     const archive: ArchiveTarget | undefined = storage && {
       endpoint: storage.endpoint,
       defaultBucket: storage.archive.defaultBucket,
       embeddedDir: opts.s3Endpoint ? undefined : LOCAL_S3_DIR,
     };
     const outcome = await guard.supervise(run, archive);
-    if (!outcome.interrupted) return report(outcome.result, io.stdout, io.stderr);
+    if (!outcome.interrupted) return finish(outcome.result);
     return (interrupted = outcome.code);
   } finally {
     guard?.dispose();

@@ -51,6 +51,12 @@ const TLS_ADVICE: Record<SpsTlsError['reason'], string> = {
   'not-yet-valid': 'its certificate is not valid yet (check the clocks)',
   other: 'the TLS handshake failed',
 };
+/** OpenSSL's complaints about an answer that is not TLS at all: a plain HTTP port. */
+const PLAIN_HTTP_ANSWER = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_HTTP_REQUEST',
+]);
 const ENVELOPE_ERRORS: Record<string, new (init: ConstructorParameters<typeof SpsApiError>[0]) => SpsApiError> = {
   FirmwareTestFailed: SpsPrecheckFailedError,
   ResourceNotFound: SpsNotFoundError,
@@ -90,7 +96,55 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Turns an undici/Node failure into a typed error. Only the code and Node's own text survive. */
+/**
+ * `host:port` a failed connection was aimed at, from Node's error (an `AggregateError` when every
+ * address of a name refused) or undici's socket details; never anything of the request itself.
+ */
+function peerOf(err: unknown): string | undefined {
+  type Peer = { address?: unknown; port?: unknown; socket?: { remoteAddress?: unknown; remotePort?: unknown } };
+  const e = err as (Peer & { errors?: Peer[]; cause?: Peer }) | undefined;
+  const first = [e, e?.errors?.[0], e?.cause].find((x) => typeof x?.address === 'string' || x?.socket?.remoteAddress);
+  const address = first?.address ?? first?.socket?.remoteAddress;
+  const port = first?.port ?? first?.socket?.remotePort;
+  if (typeof address !== 'string') return undefined;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return typeof port === 'number' ? `${host}:${port}` : host;
+}
+
+/** A TLS record (handshake or alert, TLS 1.0-1.3) where an HTTP answer was expected. */
+function answeredInTls(err: unknown): boolean {
+  const e = err as { name?: unknown; data?: unknown } | undefined;
+  if (e?.name !== 'HTTPParserError' || typeof e.data !== 'string') return false;
+  const [type, major, minor] = [0, 1, 2].map((i) => (e.data as string).charCodeAt(i));
+  return (type === 0x15 || type === 0x16) && major === 0x03 && minor! >= 0x01 && minor! <= 0x04;
+}
+
+/** What a refused, dropped or unresolved connection means, in words that say what to check. */
+function connectionProblem(err: unknown, code: string): string {
+  const peer = peerOf(err);
+  const host = (err as { hostname?: unknown } | undefined)?.hostname;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `nothing listens on ${peer ?? 'the endpoint'} (ECONNREFUSED): check the endpoint's host and port, and that the appliance (or the simulator) is running`;
+    case 'ENOTFOUND':
+      return `the host name ${typeof host === 'string' ? `${host} ` : ''}is not known (ENOTFOUND): check the endpoint`;
+    case 'EAI_AGAIN':
+      return `the host name ${typeof host === 'string' ? `${host} ` : ''}could not be looked up for now (EAI_AGAIN)`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to ${peer ?? 'the endpoint'} (${code})`;
+    default: {
+      // An HTTPS port asked in plain HTTP closes without a byte; so may an appliance going down.
+      const read = (err as { socket?: { bytesRead?: unknown } } | undefined)?.socket?.bytesRead;
+      if (code === 'UND_ERR_SOCKET' && read === 0) {
+        return `${peer ?? 'the appliance'} closed the connection without answering (UND_ERR_SOCKET): if the endpoint is http://, the appliance speaks HTTPS there: use https://`;
+      }
+      return `connection to ${peer ?? 'the appliance'} failed (${code})`;
+    }
+  }
+}
+
+/** Turns an undici/Node failure into a typed error. Only the code, the peer address and Node's own text survive. */
 export function transportError(err: unknown, method: string, path: string): Error {
   const code = codeOf(err);
   const what = `${method} ${path}`;
@@ -101,10 +155,22 @@ export function transportError(err: unknown, method: string, path: string): Erro
   const tlsReason = code ? TLS_REASONS[code] : undefined;
   if (tlsReason || (code?.startsWith('ERR_TLS_') ?? false) || code?.startsWith('ERR_SSL_')) {
     const reason = tlsReason ?? 'other';
-    return new SpsTlsError(reason, `${what}: TLS verification failed (${code}): ${TLS_ADVICE[reason]}`, code);
+    const problem =
+      code && PLAIN_HTTP_ANSWER.has(code)
+        ? `the endpoint answered without TLS (${code}): that port speaks plain HTTP, or it is not the appliance's HTTPS port`
+        : `TLS verification failed (${code}): ${TLS_ADVICE[reason]}`;
+    return new SpsTlsError(reason, `${what}: ${problem}`, code);
   }
-  if (code && CONNECTION_CODES.has(code)) return new SpsConnectionError(`${what}: connection failed (${code})`, code);
+  if (code && CONNECTION_CODES.has(code)) {
+    return new SpsConnectionError(`${what}: ${connectionProblem(err, code)}`, code);
+  }
   if (err instanceof Error && err.name === 'AbortError') return err;
+  if (answeredInTls(err)) {
+    return new SpsConnectionError(
+      `${what}: the appliance answered in TLS: it speaks HTTPS on ${peerOf(err) ?? 'that port'}: use https:// in the endpoint`,
+      code,
+    );
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new SpsConnectionError(`${what}: request failed${code ? ` (${code})` : ''}: ${message}`, code);
 }
