@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveFigures } from './archive';
+import { cliFigures } from './cli';
 import { coldStartFigures } from './coldstart';
 import { demoFigures, pollingFigures } from './polling';
 import type { Figure } from './figures';
@@ -18,6 +19,7 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>>
       log,
       readdirSync(join(__dirname, '..', 'lambdas', 'handlers')).map((f) => f.replace(/\.ts$/, '')),
     ),
+  cli: cliFigures,
 };
 
 async function main(): Promise<void> {

@@ -1,12 +1,68 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
-import { SCENARIOS, type ScenarioName } from '../simulator';
-import { processControl } from '../run/interrupt';
-import { runCommand, UsageError, WORKFLOWS } from '../run/run';
-import { demoCommand } from './demo';
-import { simulateCommand } from './simulate';
+import type { WorkflowName } from '../engine/engine';
+import { SCENARIOS, type ScenarioName } from '../simulator/scenarios';
+
+/*
+ * Only what parsing and `--help` need is imported here; each command loads its implementation
+ * (the engine, the AWS SDK, the simulator) when it runs, so `--help` and usage errors start fast.
+ */
 
 const io = { stdout: process.stdout, stderr: process.stderr };
+
+/** What `run --help` says about each workflow; the keys are the workflows `run` accepts. */
+export const WORKFLOW_HELP: Record<WorkflowName, { does: string; example: string; input: string[]; note: string }> = {
+  'firmware-upgrade': {
+    does: 'fetch firmware by URL (sha256-pinned), precheck, upgrade, follow the reboot',
+    example: 'npx --no-install sps-workflows run firmware-upgrade --input upgrade.json --secrets secrets.json',
+    input: [
+      '{"appliance": "sps-lab-1", "options": {"dryRun": true},',
+      ' "firmware": {"url": "https://…/sps-8.0.1.iso", "sha256": "…", "expectedVersion": "8.0.1"}}',
+    ],
+    note: 'a dry run fetches and prechecks, never upgrades: remove "dryRun" to upgrade',
+  },
+  'support-bundle': {
+    does: 'create a support bundle, archive it in S3 (verified), remove it from the appliance',
+    example: 'npx --no-install sps-workflows run support-bundle --input bundle.json --secrets secrets.json',
+    input: ['{"appliance": "sps-lab-1", "archive": {"bucket": "sps-workflows-archive"}}'],
+    note: 'S3: an embedded server (data in .sps-workflows/s3/), or another one with --s3-endpoint URL',
+  },
+};
+const WORKFLOW_NAMES = Object.keys(WORKFLOW_HELP) as WorkflowName[];
+
+/** The text after `run --help`'s options: per workflow an example, then the contract of a run. */
+export function runHelpText(): string {
+  return [
+    '',
+    'Workflows:',
+    ...WORKFLOW_NAMES.flatMap((name) => {
+      const { does, example, input, note } = WORKFLOW_HELP[name];
+      return [
+        `  ${name}: ${does}`,
+        `    ${example}`,
+        ...input.map((line, i) => `    ${i === 0 ? 'input:' : '      '} ${line}`),
+        `    ${note}`,
+        `    handler logs: .sps-workflows/logs/${name}-<execution>.jsonl`,
+        '',
+      ];
+    }),
+    '--secrets FILE stands in for Secrets Manager: one credentials secret per appliance,',
+    '  {"sps/<name>": {"endpoint": "https://sps.example.internal", "username": "…", "password": "…",',
+    '                 "caCertificate": "-----BEGIN CERTIFICATE-----\\n…"}}',
+    '  (`sps-workflows simulate` writes one). Without it the credentials come from AWS Secrets',
+    '  Manager, with the usual AWS environment.',
+    '',
+    'Progress goes to stderr, the execution output (JSON) to stdout. Handler logs (JSON lines, no',
+    'secrets) go to .sps-workflows/logs/ in the current folder.',
+    '',
+    'Exit codes:',
+    '  0    the execution succeeded (its output on stdout)',
+    '  1    the execution failed (error name and cause on stderr)',
+    '  2    usage error (an option, an unreadable input or secrets file, an unusable bucket)',
+    '  130  interrupted by Ctrl-C, after cleaning up what the run started (143 for SIGTERM)',
+    '',
+  ].join('\n');
+}
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -31,19 +87,27 @@ export function program(onExit: (code: number) => void): Command {
   cli
     .command('demo')
     .description('simulator + embedded S3 + both workflows, with progress')
-    .action(async () => onExit(await demoCommand(io)));
+    .action(async () => {
+      const { demoCommand } = await import('./demo');
+      onExit(await demoCommand(io));
+    });
 
   cli
     .command('run')
-    .description(`run a workflow locally (${WORKFLOWS.join(', ')})`)
-    .argument('<workflow>', WORKFLOWS.join(' | '))
+    .description(`run a workflow locally (${WORKFLOW_NAMES.join(', ')})`)
+    .argument('<workflow>', WORKFLOW_NAMES.join(' | '))
     .requiredOption('--input <file>', 'workflow input JSON (or an EventBridge event carrying it in detail)')
     .option('--secrets <file>', 'JSON map of secret id to secret value, standing in for Secrets Manager')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for support bundles (default: an embedded S3 server)')
+    .addHelpText('after', runHelpText())
     // Ctrl-C (or SIGTERM) stops the execution and cleans up what it started on the appliance.
-    .action(async (workflow: string, opts: { input: string; secrets?: string; s3Endpoint?: string }) =>
-      onExit(await runCommand(workflow, opts, io, processControl())),
-    );
+    .action(async (workflow: string, opts: { input: string; secrets?: string; s3Endpoint?: string }) => {
+      const [{ runCommand }, { processControl }] = await Promise.all([
+        import('../run/run'),
+        import('../run/interrupt'),
+      ]);
+      onExit(await runCommand(workflow, opts, io, processControl()));
+    });
 
   cli
     .command('simulate')
@@ -54,8 +118,16 @@ export function program(onExit: (code: number) => void): Command {
     .option('--time-scale <n>', 'simulated seconds per real second', positiveNumber, 1)
     .option('--appliances <n>', 'how many appliances', positiveNumber, 1)
     .action(
-      async (opts: { port?: number; scenario: ScenarioName; http?: boolean; timeScale: number; appliances: number }) =>
-        onExit(await simulateCommand(opts, io.stdout)),
+      async (opts: {
+        port?: number;
+        scenario: ScenarioName;
+        http?: boolean;
+        timeScale: number;
+        appliances: number;
+      }) => {
+        const { simulateCommand } = await import('./simulate');
+        onExit(await simulateCommand(opts, io.stdout));
+      },
     );
   return cli;
 }
@@ -71,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const { UsageError } = await import('../run/run');
     if (err instanceof UsageError) {
       io.stderr.write(`sps-workflows: ${err.message}\n`);
       return 2;
