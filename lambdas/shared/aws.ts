@@ -8,13 +8,14 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SESSION_SECRET_PREFIX } from '../operations/catalog';
+import { AWS_CLIENT_SETTINGS } from './aws-clients';
 import { SecretError } from './credentials';
 import type { Deps, Operation, OptionalDep } from './operation';
 import { systemClock, type SecretStore } from './ports';
 
 /** Secrets Manager behind the SecretStore port. Errors name the secret id, never its value. */
 export class SecretsManagerStore implements SecretStore {
-  constructor(private readonly client = new SecretsManagerClient({})) {}
+  constructor(private readonly client = new SecretsManagerClient({ ...AWS_CLIENT_SETTINGS })) {}
 
   async get(id: string): Promise<string | undefined> {
     try {

@@ -5,6 +5,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { AWS_CLIENT_SETTINGS } from './aws-clients';
 import type { LockStore } from './ports';
 
 /**
@@ -16,8 +17,8 @@ import type { LockStore } from './ports';
 export class DynamoLockStore implements LockStore {
   constructor(
     private readonly table: string,
-    private readonly db = new DynamoDBClient({}),
-    private readonly sfn = new SFNClient({}),
+    private readonly db = new DynamoDBClient({ ...AWS_CLIENT_SETTINGS }),
+    private readonly sfn = new SFNClient({ ...AWS_CLIENT_SETTINGS }),
   ) {}
 
   async acquire(appliance: string, owner: string): Promise<string | undefined> {
