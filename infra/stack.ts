@@ -1,5 +1,7 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -134,7 +136,7 @@ export class SpsWorkflowsStack extends Stack {
       kmsKey,
       logRetention: config.logRetentionDays,
     });
-    this.triggers(config);
+    this.triggers(config, topic);
   }
 
   private notificationTopic(config: DeploymentConfig): ITopic {
@@ -260,7 +262,7 @@ export class SpsWorkflowsStack extends Stack {
   }
 
   /** Firmware release events and the nightly archival schedule, per configured appliance. */
-  private triggers(config: DeploymentConfig): void {
+  private triggers(config: DeploymentConfig, topic: ITopic): void {
     const dlq = new Queue(this, 'ScheduleDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -270,6 +272,17 @@ export class SpsWorkflowsStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the schedules.',
     });
+    // A start that never happened (a release event or a nightly archival that could not start an
+    // execution) must not go unnoticed: the queue holding it raises an alarm.
+    new Alarm(this, 'UnstartedExecutions', {
+      alarmDescription:
+        'A release event or a schedule could not start its execution (see the dead-letter queue for the event)',
+      metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(topic));
     const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     config.appliances.forEach((appliance) => {
       // An array in an event pattern matches when the event's array contains the value: one rule

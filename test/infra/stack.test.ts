@@ -188,7 +188,7 @@ describe('state machines', () => {
   });
 
   it('alarms on failed, timed-out and aborted executions to the notification topic', () => {
-    const alarms = resources('AWS::CloudWatch::Alarm');
+    const alarms = resources('AWS::CloudWatch::Alarm').filter((a) => a.Properties.Namespace === 'AWS/States');
     expect(alarms).toHaveLength(6);
     expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
       'ExecutionsAborted',
@@ -201,6 +201,16 @@ describe('state machines', () => {
     for (const a of alarms)
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Notifications/) }]);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('raises an alarm when a release event or a schedule could not start its execution (its dead-letter queue holds it)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
   });
 
   it('may put its own lifecycle events on the default bus, never a release event', () => {
