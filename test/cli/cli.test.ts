@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../../local/s3/embedded';
 import { startSimulator, type Simulator } from '../../local/simulator';
 import { simulatedCredentials } from '../../local/simulator/credentials';
+import { closedPort } from '../helpers/ports';
 
 /* The `sps-workflows` command, spawned as a user runs it. */
 
@@ -34,15 +34,6 @@ const noAwsSetup = (endpoint: string) => ({
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_ENDPOINT_URL: endpoint,
 });
-
-/** A port on 127.0.0.1 nothing listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function cli(
   args: string[],

@@ -6,6 +6,7 @@ import { SpsClient } from '../../lambdas/shared/sps/client';
 import { storedBundleFooter } from '../../local/run/footer';
 import { jsonSyntaxError } from '../../local/run/json-file';
 import { startSimulator, type Simulator } from '../../local/simulator';
+import { closedPort } from '../helpers/ports';
 
 /*
  * What a user reads when the setup is wrong: each message names what to change. Loopback only:
@@ -14,15 +15,6 @@ import { startSimulator, type Simulator } from '../../local/simulator';
  */
 
 const PASSWORD = 'sim-Pa55w0rd-never-in-a-message';
-
-/** A port on 127.0.0.1 nothing listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The error a login to `endpoint` ends with (one attempt: no retries to wait for). */
 async function loginError(endpoint: string, options: { allowRetry?: boolean } = {}): Promise<Error> {
