@@ -71,7 +71,7 @@ export async function demoCommand(io: { stdout: Output; stderr: Output }): Promi
       [
         ``,
         ...storedBundleFooter(bundle.output as StoredBundle, { embeddedDir: LOCAL_S3_DIR }),
-        `To archive into another S3-compatible server: npx sps-workflows run support-bundle --input FILE --s3-endpoint URL`,
+        `To archive into another S3-compatible server: npx --no-install sps-workflows run support-bundle --input FILE --s3-endpoint URL`,
         `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
         ``,
       ].join('\n'),
