@@ -65,7 +65,10 @@ export class DynamoLockStore implements LockStore {
 
   private async running(execution: string): Promise<boolean> {
     try {
-      const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn: execution }));
+      // Its status only: under a customer key, the execution's data would also need kms:Decrypt.
+      const { status } = await this.sfn.send(
+        new DescribeExecutionCommand({ executionArn: execution, includedData: 'METADATA_ONLY' }),
+      );
       return status === 'RUNNING';
     } catch (err) {
       if (err instanceof ExecutionDoesNotExist) return false;

@@ -45,7 +45,7 @@ describe('DynamoLockStore', () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     await expect(store().acquire('sps-1', A)).resolves.toBe(B);
     expect(db).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: B });
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: B, includedData: 'METADATA_ONLY' });
   });
 
   it.each([
