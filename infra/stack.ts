@@ -5,7 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
@@ -284,6 +284,18 @@ export class SpsWorkflowsStack extends Stack {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(topic));
     const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    // The role the release rules start executions with: EventBridge may assume it only for this
+    // account's own rules (no confused deputy).
+    const releaseRole = new Role(this, 'ReleaseRuleRole', {
+      assumedBy: new ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': Arn.format({ service: 'events', resource: 'rule', resourceName: '*' }, this),
+          },
+        },
+      }),
+    });
     config.appliances.forEach((appliance) => {
       // An array in an event pattern matches when the event's array contains the value: one rule
       // per appliance turns one release event into one upgrade execution per named appliance.
@@ -297,6 +309,7 @@ export class SpsWorkflowsStack extends Stack {
         },
         targets: [
           new SfnStateMachine(this.firmwareUpgrade.stateMachine, {
+            role: releaseRole,
             input: RuleTargetInput.fromObject({
               appliance,
               firmware: EventField.fromPath('$.detail.firmware'),

@@ -213,6 +213,18 @@ describe('state machines', () => {
     });
   });
 
+  it("lets EventBridge start upgrades only for this account's own rules (no confused deputy)", () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role')).filter((r) =>
+      JSON.stringify(r).includes('events.amazonaws.com'),
+    );
+    expect(roles).toHaveLength(1);
+    expect(roles[0]!.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': expect.objectContaining({ 'Fn::Join': expect.anything() }) },
+    });
+    expect(JSON.stringify(roles[0]!.Properties.AssumeRolePolicyDocument)).toContain(':rule/*');
+  });
+
   it('may put its own lifecycle events on the default bus, never a release event', () => {
     const statements = resources('AWS::IAM::Policy')
       .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement)
