@@ -55,6 +55,18 @@ export const deploymentConfigSchema = z
         securityGroupIds: z
           .array(z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a security group id (sg-…)'))
           .min(1),
+        /**
+         * VPC endpoints for the AWS APIs the functions call, for subnets without a NAT: interface
+         * endpoints for Secrets Manager and Step Functions in `subnetIds`, gateway endpoints for
+         * S3 and DynamoDB in `routeTableIds` (the route tables of those subnets).
+         */
+        createEndpoints: z
+          .strictObject({
+            routeTableIds: z
+              .array(z.string().regex(/^rtb-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a route table id (rtb-…)'))
+              .min(1),
+          })
+          .optional(),
       })
       .optional(),
     notifications: z

@@ -88,6 +88,9 @@ export class SpsWorkflowsStack extends Stack {
     const securityGroups = network?.securityGroupIds.map((id, i) =>
       ec2.SecurityGroup.fromSecurityGroupId(this, `Sg${i}`, id),
     );
+    if (network?.createEndpoints && vpc && subnets && securityGroups) {
+      this.endpoints(vpc, subnets, securityGroups, network.createEndpoints.routeTableIds);
+    }
     // One workflow at a time per appliance: the lock functions' table. Locks are short-lived state.
     this.lockTable = new Table(this, 'ApplianceLocks', {
       partitionKey: { name: 'appliance', type: AttributeType.STRING },
@@ -137,6 +140,50 @@ export class SpsWorkflowsStack extends Stack {
       logRetention: config.logRetentionDays,
     });
     this.triggers(config, topic);
+  }
+
+  /**
+   * What the functions reach without a NAT: Secrets Manager (every SPS function and validate-input)
+   * and Step Functions (the lock functions' DescribeExecution) through interface endpoints that
+   * only the functions' security groups may use; S3 (the archiver) and DynamoDB (the lock table)
+   * through gateway endpoints on the subnets' route tables.
+   */
+  private endpoints(
+    vpc: ec2.IVpc,
+    subnets: ec2.SubnetSelection,
+    functionGroups: ec2.ISecurityGroup[],
+    routeTableIds: string[],
+  ): void {
+    const group = new ec2.SecurityGroup(this, 'EndpointsSecurityGroup', {
+      vpc,
+      description: 'HTTPS from the SPS workflow functions to their VPC endpoints',
+      allowAllOutbound: false,
+    });
+    for (const fnGroup of functionGroups) group.addIngressRule(fnGroup, ec2.Port.tcp(443), 'SPS workflow functions');
+    for (const [id, service] of [
+      ['SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+      ['StepFunctionsEndpoint', ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS],
+    ] as const) {
+      new ec2.InterfaceVpcEndpoint(this, id, {
+        vpc,
+        service,
+        subnets,
+        securityGroups: [group],
+        privateDnsEnabled: true,
+        open: false,
+      });
+    }
+    for (const [id, service] of [
+      ['S3Endpoint', 's3'],
+      ['DynamoDbEndpoint', 'dynamodb'],
+    ] as const) {
+      new ec2.CfnVPCEndpoint(this, id, {
+        vpcId: vpc.vpcId,
+        serviceName: `com.amazonaws.${this.region}.${service}`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds,
+      });
+    }
   }
 
   private notificationTopic(config: DeploymentConfig): ITopic {

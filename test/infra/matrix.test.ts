@@ -22,6 +22,7 @@ const NETWORK = {
   subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
   securityGroupIds: ['sg-0123456789abcdef0'],
 };
+const ENDPOINTS = { routeTableIds: ['rtb-0123456789abcdef0'] };
 const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
 
 const outdirs: string[] = [];
@@ -57,7 +58,10 @@ function synthesize(config: object, concrete: boolean) {
       .filter((line) => line.includes('Acknowledge with'))
       .join('\n');
   }
-  return { findings, template: Template.fromStack(stack).toJSON() as { Resources: object } };
+  return {
+    findings,
+    template: Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: any }> }, // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
 }
 
 describe('deployment configurations', () => {
@@ -68,10 +72,40 @@ describe('deployment configurations', () => {
     ['customer-managed key, concrete account and region', { kmsKeyArn: KMS_KEY }, true],
     ['network (needs a concrete account and region)', { network: NETWORK }, true],
     ['network and customer-managed key', { network: NETWORK, kmsKeyArn: KMS_KEY }, true],
+    ['network with VPC endpoints', { network: { ...NETWORK, createEndpoints: ENDPOINTS } }, true],
+    [
+      'network with VPC endpoints and customer-managed key',
+      { network: { ...NETWORK, createEndpoints: ENDPOINTS }, kmsKeyArn: KMS_KEY },
+      true,
+    ],
   ])('%s synthesizes with no cdk-nag finding, within CloudFormation limits', (_name, config, concrete) => {
     const { findings, template } = synthesize(config, concrete);
     expect(findings).toBe('');
     expect(JSON.stringify(template).length).toBeLessThan(1_000_000);
     expect(Object.keys(template.Resources).length).toBeLessThan(500);
+  });
+});
+
+describe('VPC endpoints', () => {
+  const endpoints = (config: object) =>
+    Object.values(synthesize(config, true).template.Resources)
+      .filter((r) => r.Type === 'AWS::EC2::VPCEndpoint')
+      .map((r) => {
+        const name = JSON.stringify(r.Properties.ServiceName);
+        return `${r.Properties.VpcEndpointType ?? 'Interface'} ${/secretsmanager|states|s3|dynamodb/.exec(name)?.[0]}`;
+      })
+      .sort();
+
+  it('are none unless asked for: the subnets then need a NAT', () => {
+    expect(endpoints({ network: NETWORK })).toEqual([]);
+  });
+
+  it('with createEndpoints, reach exactly what the functions call: Secrets Manager, Step Functions, S3, DynamoDB', () => {
+    expect(endpoints({ network: { ...NETWORK, createEndpoints: ENDPOINTS } })).toEqual([
+      'Gateway dynamodb',
+      'Gateway s3',
+      'Interface secretsmanager',
+      'Interface states',
+    ]);
   });
 });
