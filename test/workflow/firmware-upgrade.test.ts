@@ -36,6 +36,13 @@ const expectFailure = (result: RunResult, error: string, causePart?: string | Re
   if (causePart) expect(causeMessage(result.cause)).toMatch(causePart);
 };
 
+/** The statuses of the fetch records left on the appliance. */
+const fetchStatuses = (h: Harness) =>
+  h.sim
+    .appliance('sps-sim-1')
+    .state()
+    .fetchJobs.map((j) => j.status);
+
 const states = (result: RunResult) => result.events.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
 
 describe('firmware upgrade', () => {
@@ -357,12 +364,7 @@ describe('firmware upgrade', () => {
       });
       expect(calls).not.toContain('POST /api/firmware/fetch');
       expect(calls.filter((c) => c.startsWith('DELETE'))).toEqual([]);
-      expect(
-        h.sim
-          .appliance('sps-sim-1')
-          .state()
-          .fetchJobs.map((j) => j.status),
-      ).toEqual(['finished']);
+      expect(fetchStatuses(h)).toEqual(['finished']);
     });
 
     it('without expectedVersion, fetches under its own pin rather than trust bytes it cannot vouch for', async () => {
@@ -379,12 +381,7 @@ describe('firmware upgrade', () => {
       expectFailure(result, 'Sps.VersionMismatch', /holds 7\.9\.9, expected 8\.0\.1/);
       expect(calls).not.toContain('POST /api/firmware/test');
       expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
-      expect(
-        h.sim
-          .appliance('sps-sim-1')
-          .state()
-          .fetchJobs.map((j) => j.status),
-      ).toEqual(['finished']);
+      expect(fetchStatuses(h)).toEqual(['finished']);
     });
 
     it('never cancels the fetch it followed when the run fails', async () => {
@@ -394,12 +391,7 @@ describe('firmware upgrade', () => {
       );
       expectFailure(result, 'Sps.Timeout', /did not finish in time/);
       expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
-      expect(
-        h.sim
-          .appliance('sps-sim-1')
-          .state()
-          .fetchJobs.map((j) => j.status),
-      ).toEqual(['in-progress']);
+      expect(fetchStatuses(h)).toEqual(['in-progress']);
     });
   });
 
