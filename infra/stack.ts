@@ -22,7 +22,7 @@ import { FUNCTIONS, pascalCase, SESSION_SECRET_PREFIX, substitutionKey } from '.
 import { nagArn } from './nag';
 
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
-export const RELEASE_EVENT = { source: 'sps-workflows', detailType: 'SPS Firmware Release' } as const;
+export { RELEASE_EVENT } from '../lambdas/operations/catalog';
 
 export interface SpsWorkflowsStackProps extends StackProps {
   config: DeploymentConfig;

@@ -8,6 +8,9 @@
 /** Where the functions keep each appliance's SPS session (`<prefix><name>`); the stack grants exactly this prefix. */
 export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
 
+/** The event that announces a firmware release (README, "Firmware release event"): one rule starts a fleet run. */
+export const RELEASE_EVENT = { source: 'sps-workflows', detailType: 'SPS Firmware Release' } as const;
+
 export interface OperationSpec {
   memoryMb: number;
   timeoutSeconds: number;
@@ -17,6 +20,8 @@ export interface OperationSpec {
   credentials?: boolean;
   /** Writes support bundles to the archive bucket. */
   archive?: boolean;
+  /** Lists the registry: the names of the credentials secrets, never their values. */
+  registry?: boolean;
   /** Takes and gives up appliance locks (the lock table; the workflows' executions, to see a holder still runs). */
   locks?: boolean;
 }
@@ -43,6 +48,9 @@ export const OPERATION_SPECS = {
   // the longest timeout.
   'archive-support-bundle': { memoryMb: 512, timeoutSeconds: 900, sps: true, archive: true },
   'delete-support-bundle': sps(),
+  // A thousand appliances are ten ListSecrets pages; the report is arithmetic.
+  'plan-fleet-run': { memoryMb: 256, timeoutSeconds: 60, sps: false, registry: true },
+  'report-fleet-run': { memoryMb: 256, timeoutSeconds: 20, sps: false },
 } as const satisfies Record<string, OperationSpec>;
 
 export type OperationName = keyof typeof OPERATION_SPECS;

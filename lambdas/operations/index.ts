@@ -2,6 +2,7 @@ import type { Operation } from '../shared/operation';
 import * as firmware from './firmware';
 import { archiveSupportBundle } from './archive';
 import type { OperationName } from './catalog';
+import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
 import * as supportBundle from './support-bundle';
@@ -24,4 +25,6 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'get-support-bundle-status': supportBundle.getSupportBundleStatus,
   'archive-support-bundle': archiveSupportBundle,
   'delete-support-bundle': supportBundle.deleteSupportBundle,
+  'plan-fleet-run': planFleetRunOperation,
+  'report-fleet-run': reportFleetRunOperation,
 };

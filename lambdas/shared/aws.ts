@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
+  paginateListSecrets,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -42,6 +43,25 @@ export class SecretsManagerStore implements SecretStore {
           .catch((putErr: unknown) => Promise.reject(secretError(putErr, id, 'write')));
       }
     }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      // The `name` filter matches a prefix, ignoring case: keep the exact matches.
+      const pages = paginateListSecrets(
+        { client: this.client, pageSize: 100 },
+        { Filters: [{ Key: 'name', Values: [prefix] }] },
+      );
+      for await (const page of pages) {
+        for (const secret of page.SecretList ?? []) {
+          if (secret.Name?.startsWith(prefix)) names.push(secret.Name);
+        }
+      }
+    } catch (err) {
+      throw secretError(err, `${prefix}*`, 'list');
+    }
+    return names.sort();
   }
 }
 

@@ -8,15 +8,16 @@ import { map } from './zod';
  * field and its rule, never the value given: a field may hold a secret pasted by mistake.
  */
 
-export type WorkflowInput = 'firmware-upgrade' | 'support-bundle';
+export type WorkflowInput = 'firmware-upgrade' | 'support-bundle' | 'fleet-run';
 const BOTH: readonly WorkflowInput[] = ['firmware-upgrade', 'support-bundle'];
 const UPGRADE: readonly WorkflowInput[] = ['firmware-upgrade'];
 const BUNDLE: readonly WorkflowInput[] = ['support-bundle'];
+const FLEET: readonly WorkflowInput[] = ['fleet-run'];
 
 /** The range of one input field, and its default: an integer in seconds or minutes, or a text's length. */
 export interface InputLimit {
   workflows: readonly WorkflowInput[];
-  unit: 'seconds' | 'minutes' | 'characters';
+  unit: 'seconds' | 'minutes' | 'characters' | 'executions';
   min: number;
   max: number;
   /** When left out (text where the default is derived). */
@@ -52,6 +53,14 @@ export const INPUT_LIMITS = {
   'options.timeouts.generateMinutes': { workflows: BUNDLE, unit: 'minutes', min: 1, max: 1440, default: 30 },
   'archive.bucket': { workflows: BUNDLE, unit: 'characters', min: 3, max: 63, default: "the stack's archive bucket" },
   'archive.prefix': { workflows: BUNDLE, unit: 'characters', min: 0, max: 512, default: 'support-bundles/' },
+  // An inline Map runs at most 40 iterations at a time.
+  maxConcurrency: {
+    workflows: FLEET,
+    unit: 'executions',
+    min: 1,
+    max: 40,
+    default: 'support-bundle: 10, firmware-upgrade: 1',
+  },
 } as const satisfies Record<string, InputLimit>;
 type LimitName = keyof typeof INPUT_LIMITS;
 type Timeout = 'fetchMinutes' | 'rebootMinutes' | 'generateMinutes';
@@ -336,6 +345,30 @@ export const supportBundleInputSchema = map(
   (input) => ({ ...input, archive: { ...input.archive, bucket: input.archive.bucket ?? null } }),
 );
 export type SupportBundleInput = z.output<typeof supportBundleInputSchema>;
+
+/** The workflows a fleet run starts, one child execution per appliance. */
+export const FLEET_WORKFLOWS = ['support-bundle', 'firmware-upgrade'] as const;
+export type FleetWorkflow = (typeof FLEET_WORKFLOWS)[number];
+
+/**
+ * Children at a time when the input does not say: an archive reads the appliance only; an upgrade
+ * reboots it, so one at a time (the fleet upgrade's canary and cluster order come with issue 6 of 7).
+ */
+export const FLEET_DEFAULT_CONCURRENCY: Record<FleetWorkflow, number> = { 'support-bundle': 10, 'firmware-upgrade': 1 };
+
+/**
+ * A fleet run (README, "Fleet runs"): `workflow` for each of `appliances` (default: every
+ * registered appliance), each child given `input` plus its `appliance`.
+ */
+export const fleetRunInputSchema = z.strictObject({
+  workflow: z.enum(FLEET_WORKFLOWS, { error: `must be one of ${FLEET_WORKFLOWS.join(', ')}` }),
+  appliances: z.optional(
+    z.array(applianceReferenceSchema).check(z.minLength(1, 'must name at least one appliance (or be left out: all)')),
+  ),
+  input: z._default(z.record(z.string(), z.unknown(), { error: 'must be an object' }), {}),
+  maxConcurrency: z.optional(integer('maxConcurrency')),
+});
+export type FleetRunInput = z.output<typeof fleetRunInputSchema>;
 
 /** Bad input: the message lists every bad field as `path: problem`. */
 export class InputInvalidError extends NamedError {

@@ -26,6 +26,8 @@ export interface SecretStore {
   get(id: string): Promise<string | undefined>;
   /** Writes a new value, creating the secret when it does not exist yet. */
   put(id: string, value: string, description?: string): Promise<void>;
+  /** The ids of the secrets whose names start with `prefix` (names only: no value is read). */
+  list(prefix: string): Promise<string[]>;
 }
 
 /**

@@ -21,6 +21,10 @@ export class LocalSecretStore implements SecretStore {
     this.values.set(id, value);
   }
 
+  async list(prefix: string): Promise<string[]> {
+    return [...this.values.keys()].filter((id) => id.startsWith(prefix)).sort();
+  }
+
   /** Every value held: tests scan workflow output and logs for them. */
   allValues(): string[] {
     return [...this.values.values()];

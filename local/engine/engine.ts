@@ -11,13 +11,17 @@ import { OPERATION_NAMES, OPERATIONS, substitutionKey, type OperationName } from
 import type { Deps, Operation } from '../../lambdas/shared/operation';
 import { LocalLockStore } from './adapters';
 
-export type WorkflowName = 'firmware-upgrade' | 'support-bundle';
+export type WorkflowName = 'firmware-upgrade' | 'support-bundle' | 'fleet-run';
+export const WORKFLOW_NAMES: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle', 'fleet-run'];
 
 export const STATEMACHINES_DIR = join(__dirname, '..', '..', 'statemachines');
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const LOCAL_WAIT_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:local-wait`;
 const functionArn = (operation: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sps-workflows-${operation}`;
+/** A fleet run names its children's state machine as this prefix and the workflow's name. */
+const STATE_MACHINE_ARN_PREFIX = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sps-workflows-`;
+const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
 
 /** One event of the execution's history, as the local engine reports it. */
 export interface HistoryEvent {
@@ -52,6 +56,11 @@ export interface RunOptions {
   onEvent?(event: HistoryEvent): void;
   /** Lifecycle events the workflow puts on the EventBridge default bus (AWS); locally handed here. */
   onLifecycleEvent?(entry: LifecycleEvent): void;
+  /**
+   * A fleet run is about to start a child execution: what to hand its events to (by default the
+   * child's events are not reported; its lifecycle events go to `onLifecycleEvent`).
+   */
+  onChild?(workflow: WorkflowName, input: unknown): Pick<RunOptions, 'onEvent'> | void;
   executionName?: string;
 }
 
@@ -128,6 +137,7 @@ export function loadDefinition(workflow: WorkflowName): {
   const text = readFileSync(join(STATEMACHINES_DIR, `${workflow}.asl.json`), 'utf8').replace(
     /\$\{([A-Za-z0-9]+)\}/g,
     (whole, key: string) => {
+      if (key === 'StateMachineArnPrefix') return STATE_MACHINE_ARN_PREFIX;
       const name = OPERATION_NAMES.find((op) => substitutionKey(op) === key);
       if (!name) throw new Error(`${workflow}.asl.json: no operation for substitution ${whole}`);
       operationByArn.set(functionArn(name), name);
@@ -149,6 +159,7 @@ function readPath(input: unknown, path: string): unknown {
 type StatePlan =
   | { kind: 'wait'; seconds?: number; secondsPath?: string }
   | { kind: 'events' }
+  | { kind: 'child' }
   | { kind: 'operation'; operation: Operation<unknown> }
   | { kind: 'other' };
 
@@ -162,29 +173,36 @@ function prepare(workflow: WorkflowName) {
   let entry = prepared.get(workflow);
   if (entry) return entry;
   const { definition, operationByArn } = loadDefinition(workflow);
-  const states = definition.States as unknown as Record<string, StateDef>;
   const plan = new Map<string, StatePlan & { retries: boolean }>();
-  for (const [name, state] of Object.entries(states)) {
-    const retries = Boolean(state.Retry);
-    if (state.Type === 'Wait') {
-      plan.set(name, {
-        kind: 'wait',
-        seconds: state.Seconds as number | undefined,
-        secondsPath: state.SecondsPath as string | undefined,
-        retries,
-      });
-      states[name] = { Type: 'Task', Resource: LOCAL_WAIT_ARN, ResultPath: null, Next: state.Next } as StateDef;
-    } else if (state.Type === 'Task' && state.Resource === PUT_EVENTS) {
-      plan.set(name, { kind: 'events', retries });
-    } else if (state.Type === 'Task') {
-      const operationName = operationByArn.get(state.Resource as string);
-      const operation = operationName ? OPERATIONS[operationName] : undefined;
-      if (!operation) throw new Error(`${workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);
-      plan.set(name, { kind: 'operation', operation, retries });
-    } else {
-      plan.set(name, { kind: 'other', retries });
+  // Overrides are keyed by state name: the states of a Map's iterations are planned alike.
+  const planStates = (states: Record<string, StateDef>) => {
+    for (const [name, state] of Object.entries(states)) {
+      const retries = Boolean(state.Retry);
+      if (state.Type === 'Wait') {
+        plan.set(name, {
+          kind: 'wait',
+          seconds: state.Seconds as number | undefined,
+          secondsPath: state.SecondsPath as string | undefined,
+          retries,
+        });
+        states[name] = { Type: 'Task', Resource: LOCAL_WAIT_ARN, ResultPath: null, Next: state.Next } as StateDef;
+      } else if (state.Type === 'Task' && state.Resource === PUT_EVENTS) {
+        plan.set(name, { kind: 'events', retries });
+      } else if (state.Type === 'Task' && state.Resource === START_CHILD) {
+        plan.set(name, { kind: 'child', retries });
+      } else if (state.Type === 'Task') {
+        const operationName = operationByArn.get(state.Resource as string);
+        const operation = operationName ? OPERATIONS[operationName] : undefined;
+        if (!operation) throw new Error(`${workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);
+        plan.set(name, { kind: 'operation', operation, retries });
+      } else {
+        plan.set(name, { kind: 'other', retries });
+        const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, StateDef> } | undefined;
+        if (processor) planStates(processor.States);
+      }
     }
-  }
+  };
+  planStates(definition.States as unknown as Record<string, StateDef>);
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
   entry = { machine, plan };
   prepared.set(workflow, entry);
@@ -223,6 +241,8 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
   let task: (InFlightTask & { done: Promise<unknown> }) | undefined;
   const lock = { appliance: undefined as string | undefined, taken: false, released: false };
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  /** A fleet run's child executions still running: stopped with it. */
+  const children = new Set<RunningWorkflow>();
   const retryIntervals: Record<string, number> = {};
   for (const [name, step] of plan) {
     if (step.retries) retryIntervals[name] = 0;
@@ -240,6 +260,40 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
         if (stop.signal.aborted) throw new ExecutionAbortedError();
         for (const entry of (input as { Entries: LifecycleEvent[] }).Entries) options.onLifecycleEvent?.(entry);
         return { FailedEntryCount: 0, Entries: [{ EventId: `local-${Date.now()}` }] };
+      };
+    } else if (step.kind === 'child') {
+      taskHandlers[name] = async (input) => {
+        if (stop.signal.aborted) throw new ExecutionAbortedError();
+        const { StateMachineArn: arn, Input: childInput } = input as { StateMachineArn: string; Input: unknown };
+        const workflow = WORKFLOW_NAMES.find((w) => arn === `${STATE_MACHINE_ARN_PREFIX}${w}`);
+        if (!workflow) {
+          const missing = new Error(`State Machine Does Not Exist: '${arn}'`);
+          missing.name = 'StepFunctions.StateMachineDoesNotExistException';
+          throw missing;
+        }
+        const child = startWorkflow({
+          ...options,
+          workflow,
+          input: childInput,
+          executionName: undefined,
+          onEvent: undefined,
+          ...options.onChild?.(workflow, childInput),
+        });
+        children.add(child);
+        const result = await child.result.finally(() => children.delete(child));
+        // What `states:startExecution.sync:2` answers: the child's DescribeExecution, its output
+        // parsed; a child that did not succeed fails the task with that answer as JSON cause.
+        const described = { ExecutionArn: child.executionId, StateMachineArn: arn, Name: child.executionName };
+        if (result.status === 'SUCCEEDED') return { ...described, Status: 'SUCCEEDED', Output: result.output };
+        const failed = new Error(
+          JSON.stringify({
+            ...described,
+            Status: result.status,
+            ...(result.error ? { Error: result.error, Cause: result.cause } : {}),
+          }),
+        );
+        failed.name = 'States.TaskFailed';
+        throw failed;
       };
     } else if (step.kind === 'operation') {
       taskHandlers[name] = async (input) => {
@@ -340,6 +394,7 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
       execution.abort();
       // No longer running: a local lock this execution holds is free to any other from now on.
       RUNNING.delete(executionId);
+      await Promise.all([...children].map((child) => child.abort({ graceMs })));
       const inFlight = task && !task.settled ? task : undefined;
       if (inFlight) await Promise.race([inFlight.done.catch(() => undefined), pause(graceMs)]);
       await collecting;

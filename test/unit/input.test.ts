@@ -1,5 +1,6 @@
 import {
   firmwareUpgradeInputSchema,
+  fleetRunInputSchema,
   INPUT_LIMITS,
   InputInvalidError,
   MAX_POLLS_PER_LOOP,
@@ -142,10 +143,15 @@ describe('support bundle input', () => {
   });
 });
 
-const SCHEMAS = { 'firmware-upgrade': firmwareUpgradeInputSchema, 'support-bundle': supportBundleInputSchema };
+const SCHEMAS = {
+  'firmware-upgrade': firmwareUpgradeInputSchema,
+  'support-bundle': supportBundleInputSchema,
+  'fleet-run': fleetRunInputSchema,
+};
 const VALID: Record<WorkflowInput, Record<string, unknown>> = {
   'firmware-upgrade': { appliance: 'sps-prod-1', firmware },
   'support-bundle': { appliance: 'sps-prod-1' },
+  'fleet-run': { workflow: 'support-bundle' },
 };
 
 /** `base` with `value` at the dotted `path` (objects on the way created). */

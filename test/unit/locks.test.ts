@@ -105,7 +105,7 @@ describe('acquire-appliance-lock', () => {
   it('fails with Sps.Busy naming the holder, and logs under the appliance name', async () => {
     const records: LogRecord[] = [];
     const deps = {
-      secrets: { get: async () => undefined, put: async () => {} },
+      secrets: { get: async () => undefined, put: async () => {}, list: async () => [] },
       clock: { now: () => 0 },
       sessionSecretPrefix: 's/',
       credentialsSecretPrefix: 'sps/',

@@ -1,6 +1,7 @@
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -71,6 +72,26 @@ describe('SecretsManagerStore', () => {
     expect(err).toMatchObject({ name: 'Secrets.AccessDenied' });
     expect(`${err.message} ${err.stack}`).not.toContain(PASSWORD);
   });
+
+  it('lists the names under a prefix across pages, exactly (the name filter ignores case)', async () => {
+    sm.on(ListSecretsCommand)
+      .resolvesOnce({ SecretList: [{ Name: 'sps/b' }, { Name: 'SPS/upper' }], NextToken: 't1' })
+      .resolvesOnce({ SecretList: [{ Name: 'sps/a' }, {}] });
+    await expect(store().list('sps/')).resolves.toEqual(['sps/a', 'sps/b']);
+    expect(sm).toHaveReceivedCommandTimes(ListSecretsCommand, 2);
+    expect(sm).toHaveReceivedNthSpecificCommandWith(1, ListSecretsCommand, {
+      Filters: [{ Key: 'name', Values: ['sps/'] }],
+    });
+    expect(sm).toHaveReceivedNthSpecificCommandWith(2, ListSecretsCommand, { NextToken: 't1' });
+  });
+
+  it('fails listing with a named error', async () => {
+    sm.on(ListSecretsCommand).rejects(denied());
+    await expect(store().list('sps/')).rejects.toMatchObject({
+      name: 'Secrets.AccessDenied',
+      message: expect.stringContaining('sps/*'),
+    });
+  });
 });
 
 describe('credentials and session secrets', () => {
@@ -79,6 +100,7 @@ describe('credentials and session secrets', () => {
     put: async (id: string, value: string) => {
       values[id] = value;
     },
+    list: async () => [],
   });
 
   it('reads the credentials secret with its optional fields', async () => {

@@ -1,0 +1,4 @@
+import { reportFleetRunOperation } from '../operations/fleet';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(reportFleetRunOperation);

@@ -1,0 +1,186 @@
+import * as z from 'zod/mini';
+import { RELEASE_EVENT } from '../operations/catalog';
+import {
+  firmwareUpgradeInputSchema,
+  FLEET_DEFAULT_CONCURRENCY,
+  fleetRunInputSchema,
+  InputInvalidError,
+  parseInput,
+  supportBundleInputSchema,
+  type ApplianceReference,
+  type FleetWorkflow,
+} from './input';
+
+/*
+ * Fleet runs (README, "Fleet runs"): one workflow for many appliances, each by a child execution.
+ * The registry is the set of credentials secrets under the prefix: an appliance is registered by
+ * creating its secret, with no redeploy.
+ */
+
+const CHILD_SCHEMAS = { 'support-bundle': supportBundleInputSchema, 'firmware-upgrade': firmwareUpgradeInputSchema };
+
+/** A registered name is a valid appliance name: other secrets under the prefix are not appliances. */
+const REGISTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** The appliance names the registry holds, from the ids of the secrets under `prefix`, and the ids that name none. */
+export function registeredNames(secretIds: readonly string[], prefix: string): { names: string[]; skipped: string[] } {
+  const names: string[] = [];
+  const skipped: string[] = [];
+  for (const id of secretIds) {
+    const name = id.startsWith(prefix) ? id.slice(prefix.length) : '';
+    if (REGISTRY_NAME.test(name)) names.push(name);
+    else skipped.push(id);
+  }
+  return { names, skipped };
+}
+
+const releaseDetailSchema = z.looseObject({ appliances: z.optional(z.unknown()), rollout: z.optional(z.unknown()) });
+
+/**
+ * A `SPS Firmware Release` event as a fleet run: its `detail` is `{firmware, appliances, options?,
+ * rollout?}`; each named appliance is upgraded by its own execution, `rollout.maxConcurrency` at a
+ * time (one by default). Any other input is taken as a fleet run's own.
+ */
+export function fleetInputOf(raw: unknown): unknown {
+  const event = raw as { source?: unknown; 'detail-type'?: unknown; detail?: unknown } | null;
+  if (!event || typeof event !== 'object' || event['detail-type'] !== RELEASE_EVENT.detailType) return raw;
+  const detail = releaseDetailSchema.safeParse(event.detail);
+  if (!detail.success) throw new InputInvalidError(['detail: must be an object']);
+  const { appliances, rollout, ...input } = detail.data;
+  // The rule's event is delivered whole: a null `options` is the same as none.
+  if (input.options === null) delete input.options;
+  const maxConcurrency = (rollout as { maxConcurrency?: unknown } | undefined)?.maxConcurrency;
+  const unsupported =
+    rollout && typeof rollout === 'object' ? Object.keys(rollout).filter((k) => k !== 'maxConcurrency') : [];
+  if (unsupported.length > 0) {
+    throw new InputInvalidError([
+      `detail.rollout: unknown field(s) ${unsupported.join(', ')} (only maxConcurrency until fleet upgrades are supported)`,
+    ]);
+  }
+  return {
+    workflow: 'firmware-upgrade',
+    appliances,
+    input,
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+  };
+}
+
+export interface FleetPlan {
+  workflow: FleetWorkflow;
+  maxConcurrency: number;
+  /** What every child gets, besides its `appliance`. */
+  input: Record<string, unknown>;
+  /** One per child execution, in order. */
+  items: Array<{ appliance: ApplianceReference | string }>;
+  /** Names the input gave that no credentials secret registers: reported, never started. */
+  unregistered: string[];
+}
+
+/**
+ * Checks a fleet run's input whole (`Input.Invalid` lists every problem, the children's input
+ * included, before any child starts) and decides which appliances it covers: those named, or every
+ * registered one. A name the registry lacks is `unregistered`; a reference that names its own
+ * secret is passed on (its first state checks it against that secret).
+ */
+export function planFleetRun(raw: unknown, registered: readonly string[]): FleetPlan {
+  const given = parseInput(fleetRunInputSchema, fleetInputOf(raw));
+  const problems: string[] = [];
+  if ('appliance' in given.input) {
+    problems.push('input.appliance: set for each child by the fleet run (name the appliances in "appliances")');
+  }
+  if (given.workflow === 'firmware-upgrade' && !given.appliances) {
+    problems.push(
+      'appliances: required for firmware-upgrade (an upgrade of every registered appliance at once is not offered)',
+    );
+  }
+  const names = (given.appliances ?? []).map((a) => a.name);
+  names.forEach((name, i) => {
+    if (names.indexOf(name) !== i) problems.push(`appliances.${i}: ${name} is named twice`);
+  });
+  try {
+    // The children's input, checked once here rather than failing once per appliance.
+    parseInput(CHILD_SCHEMAS[given.workflow], { ...given.input, appliance: names[0] ?? 'any' });
+  } catch (err) {
+    if (!(err instanceof InputInvalidError)) throw err;
+    problems.push(...err.problems.filter((p) => !p.startsWith('appliance')).map((p) => `input.${p}`));
+  }
+  if (problems.length > 0) throw new InputInvalidError(problems);
+
+  const known = new Set(registered);
+  const references: ApplianceReference[] = given.appliances ?? registered.map((name) => ({ name }));
+  const items: FleetPlan['items'] = [];
+  const unregistered: string[] = [];
+  for (const ref of references) {
+    if (ref.credentialsSecretId || known.has(ref.name)) {
+      items.push({ appliance: Object.keys(ref).length === 1 ? ref.name : ref });
+    } else {
+      unregistered.push(ref.name);
+    }
+  }
+  return {
+    workflow: given.workflow,
+    maxConcurrency: given.maxConcurrency ?? FLEET_DEFAULT_CONCURRENCY[given.workflow],
+    input: given.input,
+    items,
+    unregistered,
+  };
+}
+
+/** How one child ended, as the fleet run's Map records it. */
+export const childRunSchema = z.object({
+  appliance: z.union([z.string(), z.object({ name: z.string() })]),
+  run: z.object({
+    status: z.string(),
+    error: z.optional(z.string()),
+    execution: z.optional(z.string()),
+  }),
+});
+export type ChildRun = z.output<typeof childRunSchema>;
+
+export interface FleetReport {
+  workflow: FleetWorkflow;
+  summary: { total: number; succeeded: number; failed: number };
+  appliances: Array<{ name: string; status: string; error?: string; execution?: string }>;
+}
+
+/** Failures named in a cause, at most; the report lists every one. */
+const CAUSE_NAMES = 20;
+
+/** The run's report; `cause` names the appliances that failed (or were not registered), empty when none. */
+export function reportFleetRun(
+  workflow: FleetWorkflow,
+  results: readonly ChildRun[],
+  unregistered: readonly string[],
+): { report: FleetReport; failed: boolean; cause: string } {
+  const appliances: FleetReport['appliances'] = [
+    ...results.map(({ appliance, run }) => ({
+      name: typeof appliance === 'string' ? appliance : appliance.name,
+      status: run.status,
+      ...(run.error ? { error: run.error } : {}),
+      ...(run.execution && run.status !== 'SUCCEEDED' ? { execution: run.execution } : {}),
+    })),
+    ...unregistered.map((name) => ({
+      name,
+      status: 'NOT_REGISTERED',
+      error: 'Fleet.NotRegistered',
+    })),
+  ];
+  const failures = appliances.filter((a) => a.status !== 'SUCCEEDED');
+  const named = failures
+    .slice(0, CAUSE_NAMES)
+    .map((a) => `${a.name} (${a.error ?? a.status})`)
+    .join(', ');
+  const more = failures.length > CAUSE_NAMES ? ` and ${failures.length - CAUSE_NAMES} more` : '';
+  return {
+    report: {
+      workflow,
+      summary: { total: appliances.length, succeeded: appliances.length - failures.length, failed: failures.length },
+      appliances,
+    },
+    failed: failures.length > 0,
+    cause:
+      failures.length > 0
+        ? `${failures.length} of ${appliances.length} ${workflow} runs did not succeed: ${named}${more}`
+        : '',
+  };
+}
