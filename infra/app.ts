@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { configFromContext } from './config';
+import { addGuardValidation } from './guard';
 import { SpsWorkflowsStack } from './stack';
 
 const app = new App();
@@ -13,3 +14,5 @@ new SpsWorkflowsStack(app, 'SpsWorkflows', {
     : undefined,
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+// A second, independent checker: the Control Tower proactive controls, through cfn-guard.
+addGuardValidation(app);

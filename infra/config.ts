@@ -15,8 +15,9 @@ const LOG_RETENTION_DAYS = [
 export const deploymentConfigSchema = z
   .strictObject({
     /**
-     * The fleet: scheduled archival and firmware-release events cover these. Each is an appliance
-     * reference exactly as a workflow input names it (a registered name, or an object).
+     * The appliances the nightly archival covers, when not every registered one (the default, and
+     * the way to scale: the registry is the credentials secrets under `credentialsSecretPrefix`).
+     * Each is an appliance reference exactly as a workflow input names it.
      */
     appliances: z.array(applianceReferenceSchema).default([]),
     /** Secrets of appliances passed at run time (console) must live under this name prefix. */
@@ -35,6 +36,11 @@ export const deploymentConfigSchema = z
           .default('support-bundles/'),
         coldStorageDays: z.number().int().min(1).default(30),
         expireDays: z.number().int().min(1).default(365),
+        /**
+         * Appliances archived at once: the night's run takes about appliances × bundle time ÷ this,
+         * and uses at most this many Lambda invocations at a time.
+         */
+        maxConcurrency: z.number().int().min(1).max(40).default(10),
       })
       .refine((a) => a.expireDays > a.coldStorageDays, {
         message: 'expireDays must be after coldStorageDays',
@@ -46,6 +52,7 @@ export const deploymentConfigSchema = z
         prefix: 'support-bundles/',
         coldStorageDays: 30,
         expireDays: 365,
+        maxConcurrency: 10,
       }),
     /** SPS sits on private networks: the functions run in these subnets. */
     network: z

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
@@ -22,7 +22,9 @@ import { FUNCTIONS, pascalCase, SESSION_SECRET_PREFIX, substitutionKey } from '.
 import { nagArn } from './nag';
 
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
-export { RELEASE_EVENT } from '../lambdas/operations/catalog';
+import { RELEASE_EVENT } from '../lambdas/operations/catalog';
+
+export { RELEASE_EVENT };
 
 export interface SpsWorkflowsStackProps extends StackProps {
   config: DeploymentConfig;
@@ -31,6 +33,7 @@ export interface SpsWorkflowsStackProps extends StackProps {
 export class SpsWorkflowsStack extends Stack {
   readonly firmwareUpgrade: Workflow;
   readonly supportBundle: Workflow;
+  readonly fleetRun: Workflow;
   readonly archiveBucket: Bucket;
   readonly lockTable: Table;
   readonly functions: Record<string, IFunction> = {};
@@ -55,7 +58,11 @@ export class SpsWorkflowsStack extends Stack {
     });
     this.archiveBucket = new Bucket(this, 'Archive', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
+      // Under a customer key the bundles are encrypted with it (S3 Bucket Keys: one KMS call per
+      // object and hour, not per part).
+      ...(kmsKey
+        ? { encryption: BucketEncryption.KMS, encryptionKey: kmsKey, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
       enforceSSL: true,
       versioned: true,
       serverAccessLogsBucket: accessLogs,
@@ -100,7 +107,9 @@ export class SpsWorkflowsStack extends Stack {
       encryptionKey: kmsKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const machineNames = [`${this.stackName}-firmware-upgrade`, `${this.stackName}-support-bundle`] as const;
+    // Fixed names: the fleet run names its children by them, and the lock functions their executions.
+    const machineNamePrefix = `${this.stackName}-`;
+    const machineNames = [`${machineNamePrefix}firmware-upgrade`, `${machineNamePrefix}support-bundle`] as const;
 
     for (const spec of FUNCTIONS) {
       const construct = new SpsFunction(this, pascalCase(spec.name), {
@@ -109,17 +118,20 @@ export class SpsWorkflowsStack extends Stack {
           SESSION_SECRET_PREFIX,
           CREDENTIALS_SECRET_PREFIX: config.credentialsSecretPrefix,
           ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
+          ...(spec.archive && kmsKey ? { ARCHIVE_KMS_KEY_ID: kmsKey.keyArn } : {}),
           ...(spec.locks ? { LOCK_TABLE: this.lockTable.tableName } : {}),
         },
         vpc,
         subnets,
         securityGroups,
         logRetention: config.logRetentionDays,
+        kmsKey,
       });
       if (spec.sps || spec.credentials) this.grantCredentials(construct, config);
       if (spec.sps) this.grantSessions(construct);
-      if (spec.archive) this.grantArchive(construct, config.archive.prefix);
+      if (spec.archive) this.grantArchive(construct, config.archive.prefix, kmsKey);
       if (spec.locks) this.grantLocks(construct, machineNames);
+      if (spec.registry) this.grantRegistry(construct);
       this.functions[substitutionKey(spec.name)] = construct.fn;
     }
 
@@ -135,6 +147,24 @@ export class SpsWorkflowsStack extends Stack {
       file: 'support-bundle.asl.json',
       stateMachineName: machineNames[1],
       functions: this.functions,
+      topic,
+      kmsKey,
+      logRetention: config.logRetentionDays,
+    });
+    this.fleetRun = new Workflow(this, 'FleetRun', {
+      file: 'fleet-run.asl.json',
+      stateMachineName: `${machineNamePrefix}fleet-run`,
+      functions: this.functions,
+      children: [this.firmwareUpgrade, this.supportBundle],
+      stateMachineArnPrefix: Arn.format(
+        {
+          service: 'states',
+          resource: 'stateMachine',
+          resourceName: machineNamePrefix,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        this,
+      ),
       topic,
       kmsKey,
       logRetention: config.logRetentionDays,
@@ -206,10 +236,15 @@ export class SpsWorkflowsStack extends Stack {
     );
   }
 
-  /** Credentials: the documented prefix, and the configured appliances' secrets named elsewhere. */
+  /** Credentials: the registry's prefix, and the secrets the config's appliances name outside it. */
   private grantCredentials({ fn }: SpsFunction, config: DeploymentConfig): void {
     const credentials = [
-      ...config.appliances.flatMap((a) => (a.credentialsSecretId ? [this.secretArn(a.credentialsSecretId)] : [])),
+      // Secrets the prefix already covers are not listed again.
+      ...config.appliances.flatMap((a) =>
+        a.credentialsSecretId && !a.credentialsSecretId.startsWith(config.credentialsSecretPrefix)
+          ? [this.secretArn(a.credentialsSecretId)]
+          : [],
+      ),
       Arn.format(
         {
           service: 'secretsmanager',
@@ -227,6 +262,15 @@ export class SpsWorkflowsStack extends Stack {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'secretsmanager', `secret:${config.credentialsSecretPrefix}*`)}]`,
       reason:
         'Appliances are registered by creating their credentials secret under this documented prefix, and only there.',
+    });
+  }
+
+  /** The registry: the names of the credentials secrets (ListSecrets returns no value). */
+  private grantRegistry({ fn }: SpsFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Action::secretsmanager:ListSecrets]',
+      reason: 'ListSecrets supports no resource-level permission; it returns names and tags, never a value.',
     });
   }
 
@@ -255,7 +299,17 @@ export class SpsWorkflowsStack extends Stack {
   }
 
   /** The archiver writes (multipart, copy-in-place for metadata) under the archive prefix only. */
-  private grantArchive({ fn }: SpsFunction, prefix: string): void {
+  private grantArchive({ fn }: SpsFunction, prefix: string, kmsKey: IKey | undefined): void {
+    if (kmsKey) {
+      // Multipart parts and the copy in place are encrypted and read back with the key, through S3 only.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [kmsKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
@@ -308,7 +362,10 @@ export class SpsWorkflowsStack extends Stack {
     }
   }
 
-  /** Firmware release events and the nightly archival schedule, per configured appliance. */
+  /**
+   * One rule for firmware release events and one schedule for the nightly archival, whatever the
+   * number of appliances: each starts one fleet run, which lists the registry.
+   */
   private triggers(config: DeploymentConfig, topic: ITopic): void {
     const dlq = new Queue(this, 'ScheduleDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -317,7 +374,7 @@ export class SpsWorkflowsStack extends Stack {
     });
     Validations.of(dlq).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the schedules.',
+      reason: 'This queue is itself the dead-letter queue of the release rule and the schedule.',
     });
     // A start that never happened (a release event or a nightly archival that could not start an
     // execution) must not go unnoticed: the queue holding it raises an alarm.
@@ -331,7 +388,7 @@ export class SpsWorkflowsStack extends Stack {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(topic));
     const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    // The role the release rules start executions with: EventBridge may assume it only for this
+    // The role the release rule starts executions with: EventBridge may assume it only for this
     // account's own rules (no confused deputy).
     const releaseRole = new Role(this, 'ReleaseRuleRole', {
       assumedBy: new ServicePrincipal('events.amazonaws.com', {
@@ -343,40 +400,38 @@ export class SpsWorkflowsStack extends Stack {
         },
       }),
     });
-    config.appliances.forEach((appliance) => {
-      // An array in an event pattern matches when the event's array contains the value: one rule
-      // per appliance turns one release event into one upgrade execution per named appliance.
-      new Rule(this, `Release-${appliance.name}`, {
-        eventBus: bus,
-        description: `Starts the firmware upgrade of ${appliance.name} when a release names it`,
-        eventPattern: {
-          source: [RELEASE_EVENT.source],
-          detailType: [RELEASE_EVENT.detailType],
-          detail: { appliances: [appliance.name] },
-        },
-        targets: [
-          new SfnStateMachine(this.firmwareUpgrade.stateMachine, {
-            role: releaseRole,
-            input: RuleTargetInput.fromObject({
-              appliance,
-              firmware: EventField.fromPath('$.detail.firmware'),
-              options: EventField.fromPath('$.detail.options'),
-            }),
-            retryAttempts: 3,
-            deadLetterQueue: dlq,
-          }),
-        ],
-      });
-      new Schedule(this, `Archive-${appliance.name}`, {
-        description: `Nightly support-bundle archival of ${appliance.name}`,
-        schedule: ScheduleExpression.expression(config.archive.schedule, TimeZone.of(config.archive.timeZone)),
-        target: new StepFunctionsStartExecution(this.supportBundle.stateMachine, {
-          input: ScheduleTargetInput.fromObject({ appliance, archive: { prefix: config.archive.prefix } }),
-          deadLetterQueue: dlq,
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(1),
+    this.fleetRun.grantStart(releaseRole);
+    // The schedule's role, likewise only for this account's schedules.
+    const scheduleRole = new Role(this, 'ScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    });
+    this.fleetRun.grantStart(scheduleRole);
+    // The whole event is the fleet run's input: it upgrades each appliance the release names.
+    new Rule(this, 'Release', {
+      eventBus: bus,
+      description: 'Starts a fleet run that upgrades the appliances a firmware release names',
+      eventPattern: { source: [RELEASE_EVENT.source], detailType: [RELEASE_EVENT.detailType] },
+      targets: [
+        new SfnStateMachine(this.fleetRun.stateMachine, { role: releaseRole, retryAttempts: 3, deadLetterQueue: dlq }),
+      ],
+    });
+    new Schedule(this, 'NightlyArchival', {
+      description: 'Nightly support-bundle archival of every registered appliance (one fleet run)',
+      schedule: ScheduleExpression.expression(config.archive.schedule, TimeZone.of(config.archive.timeZone)),
+      target: new StepFunctionsStartExecution(this.fleetRun.stateMachine, {
+        input: ScheduleTargetInput.fromObject({
+          workflow: 'support-bundle',
+          ...(config.appliances.length > 0 ? { appliances: config.appliances } : {}),
+          input: { archive: { prefix: config.archive.prefix } },
+          maxConcurrency: config.archive.maxConcurrency,
         }),
-      });
+        role: scheduleRole,
+        deadLetterQueue: dlq,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
     });
   }
 }

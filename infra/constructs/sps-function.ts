@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -15,6 +16,8 @@ export interface SpsFunctionProps {
   securityGroups?: ec2.ISecurityGroup[];
   /** How long its logs are kept (they stay when the stack is destroyed). */
   logRetention: RetentionDays;
+  /** The customer-managed key its logs are encrypted with, when the deployment has one. */
+  kmsKey?: IKey;
 }
 
 /** Every function's defaults in one place: runtime, arm64, bundling, logs, tracing. */
@@ -28,6 +31,7 @@ export class SpsFunction extends Construct {
       retention: props.logRetention,
       // An audit trail of a privileged-access fleet: kept when the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: props.kmsKey,
     });
     // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });

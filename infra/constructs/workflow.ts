@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ROOT } from '../functions';
+import { nagArn } from '../nag';
 
 export interface WorkflowProps {
   /** `statemachines/<file>.asl.json`, the single source of the definition. */
@@ -30,18 +31,35 @@ export interface WorkflowProps {
   stateMachineName: string;
   /** How long its execution logs are kept (they stay when the stack is destroyed). */
   logRetention: RetentionDays;
+  /**
+   * The workflows it starts as child executions (`states:startExecution.sync:2`), named in its ASL
+   * as `${StateMachineArnPrefix}<workflow>`: the ARN of this stack's state machines without the name.
+   */
+  children?: Workflow[];
+  stateMachineArnPrefix?: string;
 }
 
 /** A Standard state machine from its ASL file, with least-privilege invoke, logs, tracing and alarms. */
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
+  readonly stateMachineName: string;
+  private readonly kmsKey?: IKey;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
+    this.stateMachineName = props.stateMachineName;
+    this.kmsKey = props.kmsKey;
     const path = join(ROOT, 'statemachines', props.file);
     const used = [...new Set([...readFileSync(path, 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
     const substitutions: Record<string, string> = {};
-    for (const key of used) {
+    const functionKeys = used.filter((key) => key !== 'StateMachineArnPrefix');
+    if (functionKeys.length < used.length) {
+      if (!props.stateMachineArnPrefix || !props.children?.length) {
+        throw new Error(`${props.file} starts child executions: give the workflow its children and their ARN prefix`);
+      }
+      substitutions.StateMachineArnPrefix = props.stateMachineArnPrefix;
+    }
+    for (const key of functionKeys) {
       const fn = props.functions[key];
       if (!fn) throw new Error(`${props.file} refers to \${${key}}, which this stack does not create`);
       substitutions[key] = fn.functionArn;
@@ -61,7 +79,7 @@ export class Workflow extends Construct {
       tracingEnabled: true,
       encryptionConfiguration: props.kmsKey ? new CustomerManagedEncryptionConfiguration(props.kmsKey) : undefined,
     });
-    for (const key of used) {
+    for (const key of functionKeys) {
       const fn = props.functions[key]!;
       fn.grantInvoke(this.stateMachine);
       const fnId = Stack.of(this).getLogicalId(fn.node.defaultChild as never);
@@ -99,6 +117,8 @@ export class Workflow extends Construct {
       reason: 'X-Ray and CloudWatch Logs delivery actions of Step Functions do not support resource-level permissions.',
     });
 
+    for (const child of props.children ?? []) this.grantRunChild(child);
+
     const alarm = (name: string, metric: Metric, what: string) =>
       new Alarm(this, name, {
         alarmDescription: `${id}: an execution ${what} (see the Step Functions console for its error and cause)`,
@@ -111,5 +131,66 @@ export class Workflow extends Construct {
     alarm('FailedAlarm', this.stateMachine.metricFailed(), 'failed');
     alarm('TimedOutAlarm', this.stateMachine.metricTimedOut(), 'timed out');
     alarm('AbortedAlarm', this.stateMachine.metricAborted(), 'was aborted');
+  }
+
+  /**
+   * Lets `grantee` start an execution; under a customer key that also takes the key (the input is
+   * encrypted with it), through Step Functions and for this state machine only.
+   */
+  grantStart(grantee: IGrantable): void {
+    this.stateMachine.grantStartExecution(grantee);
+    this.grantKey(grantee, ['kms:GenerateDataKey']);
+  }
+
+  private grantKey(grantee: IGrantable, actions: string[]): void {
+    const key = this.kmsKey;
+    if (!key) return;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions,
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `states.${Stack.of(this).region}.amazonaws.com`,
+            'kms:EncryptionContext:aws:states:stateMachineArn': this.stateMachine.stateMachineArn,
+          },
+        },
+      }),
+    );
+  }
+
+  /**
+   * What `states:startExecution.sync:2` needs for a child: start it, follow it (Step Functions
+   * polls DescribeExecution and listens through its own managed rule), stop it when this one stops.
+   */
+  private grantRunChild(child: Workflow): void {
+    const stack = Stack.of(this);
+    child.stateMachine.grantStartExecution(this.stateMachine);
+    child.grantKey(this.stateMachine, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${child.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, 'states', `execution:${child.stateMachineName}:*`)}]`,
+      reason: "A fleet run follows and stops its own children: executions of this stack's child workflow only.",
+    });
   }
 }

@@ -30,6 +30,8 @@ export const ERROR_NAMES = [
   'Secrets.Invalid',
   'Secrets.AccessDenied',
   'Secrets.Unavailable',
+  'Fleet.ChildrenFailed',
+  'Fleet.NotRegistered',
   'Internal.Error',
 ] as const;
 export type ErrorName = (typeof ERROR_NAMES)[number];

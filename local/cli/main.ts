@@ -27,6 +27,12 @@ export const WORKFLOW_HELP: Record<WorkflowName, { does: string; example: string
     input: ['{"appliance": "sps-lab-1", "archive": {"bucket": "sps-workflows-archive"}}'],
     note: 'S3: an embedded server (data in .sps-workflows/s3/), or another one with --s3-endpoint URL',
   },
+  'fleet-run': {
+    does: 'one workflow for every registered appliance (each "sps/<name>" secret) or those named',
+    example: 'npx --no-install sps-workflows run fleet-run --input nightly.json --secrets secrets.json',
+    input: ['{"workflow": "support-bundle", "maxConcurrency": 4, "input": {"archive": {"prefix": "nightly/"}}}'],
+    note: 'each appliance by a child execution; fails with Fleet.ChildrenFailed if any did not succeed',
+  },
 };
 const WORKFLOW_NAMES = Object.keys(WORKFLOW_HELP) as WorkflowName[];
 

@@ -97,6 +97,8 @@ export interface AbortedRun extends ExecutionSnapshot {
    * `released` says whether the lock store also dropped it (`error` if that failed).
    */
   lock: { appliance?: string; taken: boolean; released: boolean; error?: string };
+  /** A fleet run's child executions that were still running, each stopped the same way. */
+  children: Array<{ workflow: WorkflowName; stopped: AbortedRun }>;
 }
 
 /** An execution started by `startWorkflow`. */
@@ -193,7 +195,8 @@ function prepare(workflow: WorkflowName) {
       } else if (state.Type === 'Task') {
         const operationName = operationByArn.get(state.Resource as string);
         const operation = operationName ? OPERATIONS[operationName] : undefined;
-        if (!operation) throw new Error(`${workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);
+        if (!operation)
+          throw new Error(`${workflow}: state "${name}" calls unknown resource ${String(state.Resource)}`);
         plan.set(name, { kind: 'operation', operation, retries });
       } else {
         plan.set(name, { kind: 'other', retries });
@@ -242,7 +245,7 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
   const lock = { appliance: undefined as string | undefined, taken: false, released: false };
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   /** A fleet run's child executions still running: stopped with it. */
-  const children = new Set<RunningWorkflow>();
+  const children = new Map<RunningWorkflow, WorkflowName>();
   const retryIntervals: Record<string, number> = {};
   for (const [name, step] of plan) {
     if (step.retries) retryIntervals[name] = 0;
@@ -279,7 +282,7 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
           onEvent: undefined,
           ...options.onChild?.(workflow, childInput),
         });
-        children.add(child);
+        children.set(child, workflow);
         const result = await child.result.finally(() => children.delete(child));
         // What `states:startExecution.sync:2` answers: the child's DescribeExecution, its output
         // parsed; a child that did not succeed fails the task with that answer as JSON cause.
@@ -394,11 +397,13 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
       execution.abort();
       // No longer running: a local lock this execution holds is free to any other from now on.
       RUNNING.delete(executionId);
-      await Promise.all([...children].map((child) => child.abort({ graceMs })));
+      const stoppedChildren = await Promise.all(
+        [...children].map(async ([child, workflow]) => ({ workflow, stopped: await child.abort({ graceMs }) })),
+      );
       const inFlight = task && !task.settled ? task : undefined;
       if (inFlight) await Promise.race([inFlight.done.catch(() => undefined), pause(graceMs)]);
       await collecting;
-      const outcome: AbortedRun = { ...snapshot(), lock: { ...lock } };
+      const outcome: AbortedRun = { ...snapshot(), lock: { ...lock }, children: stoppedChildren };
       if (lock.taken && !lock.released && lock.appliance && deps.locks) {
         try {
           await Promise.race([

@@ -419,27 +419,60 @@ export class InterruptGuard {
   }
 
   private async cleanUp(run: StoppableRun, stopped: AbortedRun, signal: StopSignal): Promise<Supervised> {
+    const header = `Interrupted${stopped.last?.state ? ` in state "${stopped.last.state}"` : ''}: execution ${run.executionName} stopped.`;
+    if (this.workflow !== 'fleet-run') {
+      const { done, summary } = await this.cleanUpAfter(run.deps, this.workflow, stopped);
+      this.out.write([header, ...done, summary, ''].join('\n'));
+      return { interrupted: true, code: exitCodeFor(signal) };
+    }
+    // A fleet run: its children were stopped with it; each is cleaned up as its own run would be.
+    const lines = [
+      header,
+      stopped.children.length === 0
+        ? 'No appliance run was in progress.'
+        : `Its ${stopped.children.length} running child execution(s) were stopped too:`,
+    ];
+    for (const child of stopped.children) {
+      const { done, summary } = await this.cleanUpAfter(run.deps, child.workflow, child.stopped);
+      const name = this.plan?.appliance?.name ?? '?';
+      lines.push(
+        `- ${name} (${child.workflow}${child.stopped.last ? `, in state "${child.stopped.last.state}"` : ''}):`,
+      );
+      lines.push(...[...done, `  ${summary}`].map((line) => `  ${line}`));
+    }
+    this.out.write([...lines, ''].join('\n'));
+    return { interrupted: true, code: exitCodeFor(signal) };
+  }
+
+  /** Undoes what one appliance's stopped execution started: the lines to print and the summary. */
+  private async cleanUpAfter(
+    deps: Deps,
+    workflow: WorkflowName,
+    stopped: AbortedRun,
+  ): Promise<{ done: string[]; summary: string }> {
     const { out, control } = this;
-    const plan = (this.plan = planCleanup(this.workflow, stopped, this.archive));
+    const plan = (this.plan = planCleanup(workflow, stopped, this.archive));
     for (const action of plan.actions) this.unsettled.add(action);
     const name = plan.appliance?.name ?? 'the appliance';
     const done: string[] = [];
+    const stillRunning: string[] = [];
     for (const action of plan.actions) {
       out.write(`  … ${action.doing}\n`);
       try {
         const result = await within(
-          OPERATIONS[action.operation].run(action.params, run.deps),
+          OPERATIONS[action.operation].run(action.params, deps),
           control.cleanupTimeoutMs ?? 30_000,
         );
         const outcome = action.outcome(result);
         done.push(`  ✓ ${outcome.line}`);
-        if (outcome.stillRunning) this.stillRunning.push(outcome.stillRunning);
+        if (outcome.stillRunning) stillRunning.push(outcome.stillRunning);
       } catch (err) {
         done.push(`  ✗ ${action.doing} failed: ${errorText(err)}`);
-        this.stillRunning.push(action.leftover);
+        stillRunning.push(action.leftover);
       }
       this.unsettled.delete(action);
     }
+    this.stillRunning.push(...stillRunning);
     if (stopped.lock.taken) {
       done.push(
         stopped.lock.released
@@ -448,20 +481,13 @@ export class InterruptGuard {
       );
     }
     for (const note of plan.notes) done.push(`  ! ${note}`);
-    const running = [...this.stillRunning, ...plan.running];
+    const running = [...stillRunning, ...plan.running];
     const changed = plan.actions.length > 0 || plan.notes.length > 0 || running.length > 0;
-    out.write(
-      [
-        `Interrupted${plan.stoppedIn ? ` in state "${plan.stoppedIn}"` : ''}: execution ${run.executionName} stopped.`,
-        ...done,
-        !changed
-          ? `Nothing was changed on ${name}.`
-          : running.length
-            ? `May still be running on ${name}:\n${running.map((r) => `  - ${r}`).join('\n')}`
-            : `Nothing this run started is left running on ${name}.`,
-        '',
-      ].join('\n'),
-    );
-    return { interrupted: true, code: exitCodeFor(signal) };
+    const summary = !changed
+      ? `Nothing was changed on ${name}.`
+      : running.length
+        ? `May still be running on ${name}:\n${running.map((r) => `  - ${r}`).join('\n')}`
+        : `Nothing this run started is left running on ${name}.`;
+    return { done, summary };
   }
 }

@@ -10,16 +10,25 @@ import { parseInput, supportBundleInputSchema, unwrapEvent } from '../../lambdas
 import type { Deps } from '../../lambdas/shared/operation';
 import { systemClock, type Clock, type SecretStore } from '../../lambdas/shared/ports';
 import { LocalSecretStore, recordingLogger } from '../engine/adapters';
-import { causeMessage, startWorkflow, type RunResult, type WorkflowName } from '../engine/engine';
+import {
+  causeMessage,
+  startWorkflow,
+  WORKFLOW_NAMES,
+  type HistoryEvent,
+  type RunResult,
+  type WorkflowName,
+} from '../engine/engine';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../s3/embedded';
 import { storedBundleFooter, type StoredBundle } from './footer';
 import { exitCodeFor, InterruptGuard, type ArchiveTarget, type RunControl, type StoppableRun } from './interrupt';
 import { jsonSyntaxError } from './json-file';
 import { ProgressReporter } from './progress';
 
-export const WORKFLOWS: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle'];
+export const WORKFLOWS = WORKFLOW_NAMES;
 /** Where an appliance named alone has its credentials: `--secrets` keys like `sps/<name>`. */
 export const CREDENTIALS_SECRET_PREFIX = 'sps/';
+
+type Json = Record<string, unknown>;
 
 /** A usage error: the CLI exits 2. */
 export class UsageError extends Error {}
@@ -84,6 +93,20 @@ export function start(options: ExecuteOptions): StoppableRun {
     },
     onLifecycleEvent: (e) =>
       appendFileSync(options.logFile, `${JSON.stringify({ level: 'INFO', message: 'lifecycle event', event: e })}\n`),
+    // A fleet run's children: one line as each starts and one as it ends.
+    onChild: (workflow, input) => {
+      const appliance = (input as { appliance?: string | { name?: string } }).appliance;
+      const name = typeof appliance === 'string' ? appliance : (appliance?.name ?? '?');
+      if (!quiet) options.stderr.write(`  → ${name}: ${workflow} started\n`);
+      return {
+        onEvent: (event: HistoryEvent) => {
+          if (quiet || !/^Execution(Succeeded|Failed|Aborted)$/.test(event.type)) return;
+          const failure =
+            event.type === 'ExecutionFailed' ? `✗ ${name}: ${String(event.Error ?? 'failed')}` : undefined;
+          options.stderr.write(`  ${failure ?? `✓ ${name}: ${event.type.slice(9).toLowerCase()}`}\n`);
+        },
+      };
+    },
     executionName: options.executionName,
   });
   return {
@@ -280,8 +303,15 @@ export async function runCommand(
   let storage: Awaited<ReturnType<typeof archiveStorage>> | undefined;
   let interrupted: number | undefined;
   try {
-    if (workflow === 'support-bundle') storage = await archiveStorage(opts.s3Endpoint, io.stderr);
-    if (storage) await checkArchiveBucket(input, storage);
+    // A fleet run of archives stores its children's bundles: the same storage, its input checked alike.
+    const archives =
+      workflow === 'support-bundle' || (workflow === 'fleet-run' && (input as Json).workflow === 'support-bundle');
+    if (archives) storage = await archiveStorage(opts.s3Endpoint, io.stderr);
+    if (storage)
+      await checkArchiveBucket(
+        workflow === 'fleet-run' ? { appliance: 'any', ...((input as Json).input as Json) } : input,
+        storage,
+      );
     if (guard?.stoppedEarly) return (interrupted = exitCodeFor(guard.stoppedEarly));
     const run = start({
       workflow: workflow as WorkflowName,
@@ -295,7 +325,7 @@ export async function runCommand(
     // A stored bundle ends with where it is and how to check it, as the demo does.
     const finish = (result: RunResult) => {
       const code = report(result, io.stdout, io.stderr);
-      if (code === 0 && storage) {
+      if (code === 0 && storage && workflow === 'support-bundle') {
         const where = opts.s3Endpoint ? { endpoint: storage.endpoint } : { embeddedDir: LOCAL_S3_DIR };
         io.stderr.write(`\n${storedBundleFooter(result.output as StoredBundle, where).join('\n')}\n`);
       }

@@ -23,13 +23,13 @@ interface Interrupted {
 }
 
 /**
- * Runs the CLI and sends SIGINT once stderr matches `when` (and again once it matches `again`,
- * if given). Kills it after `timeoutMs`.
+ * Runs the CLI and sends SIGINT once stderr matches `when`, or `when()` holds (and again once it
+ * matches `again`, if given). Kills it after `timeoutMs`.
  */
 function runAndInterrupt(
   args: string[],
   cwd: string,
-  when: RegExp,
+  when: RegExp | (() => boolean),
   opts: { again?: RegExp; timeoutMs?: number } = {},
 ): Promise<Interrupted> {
   return new Promise((resolve, reject) => {
@@ -38,12 +38,21 @@ function runAndInterrupt(
     let stderr = '';
     let before: string | undefined;
     let secondSent = false;
+    const interrupt = () => {
+      before = stderr;
+      child.kill('SIGINT');
+    };
+    const watch =
+      typeof when === 'function'
+        ? setInterval(() => {
+            if (before === undefined && when()) interrupt();
+          }, 20)
+        : undefined;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (before === undefined && when.test(stderr)) {
-        before = stderr;
-        child.kill('SIGINT');
+      if (before === undefined && typeof when !== 'function' && when.test(stderr)) {
+        interrupt();
       } else if (before !== undefined && opts.again && !secondSent && opts.again.test(stderr.slice(before.length))) {
         secondSent = true;
         child.kill('SIGINT');
@@ -53,6 +62,7 @@ function runAndInterrupt(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(watch);
       resolve({ code, signal, stdout, stderr, before: before ?? '' });
     });
   });
@@ -71,6 +81,8 @@ describe('sps-workflows run, interrupted (SIGINT)', () => {
         // An hour to generate a bundle: it is still being generated when the run is stopped.
         { name: 'sps-int-bundle', bundleGenerateSeconds: 3600 },
         { name: 'sps-int-hang', fetchBytesPerSecond: 1_000_000 },
+        { name: 'sps-int-fleet-1', bundleGenerateSeconds: 3600 },
+        { name: 'sps-int-fleet-2', bundleGenerateSeconds: 3600 },
       ],
       timeScale: 10,
     });
@@ -139,6 +151,33 @@ describe('sps-workflows run, interrupted (SIGINT)', () => {
     expect(res.stderr).toContain('✓ appliance sps-int-bundle released');
     // Ours is gone; nothing else was there.
     expect(appliance.state().bundles.filter((b) => !before.has(b.key))).toEqual([]);
+  }, 20_000);
+
+  it("stops a fleet run's children and deletes each one's bundle, naming the appliance", async () => {
+    const fleet = ['sps-int-fleet-1', 'sps-int-fleet-2'].map((name) => sim.appliance(name));
+    const input = join(dir, 'fleet.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        workflow: 'support-bundle',
+        appliances: ['sps-int-fleet-1', 'sps-int-fleet-2'],
+        input: { options: { polling: { minSeconds: 5, maxSeconds: 5 } } },
+        maxConcurrency: 2,
+      }),
+    );
+    const res = await runAndInterrupt(['run', 'fleet-run', '--input', input, '--secrets', secrets], dir, () =>
+      fleet.every((a) => a.state().bundles.length === 1),
+    );
+    expect({ code: res.code, signal: res.signal }).toEqual({ code: 130, signal: null });
+    expect(res.before).toContain('→ sps-int-fleet-1: support-bundle started');
+    expect(res.stderr).toContain('Its 2 running child execution(s) were stopped too:');
+    for (const name of ['sps-int-fleet-1', 'sps-int-fleet-2']) {
+      expect(res.stderr).toMatch(
+        new RegExp(`✓ deleted support bundle [0-9a-f-]+ on ${name} \\(its generation canceled\\)`),
+      );
+      expect(res.stderr).toContain(`✓ appliance ${name} released`);
+    }
+    expect(fleet.map((a) => a.state().bundles)).toEqual([[], []]);
   }, 20_000);
 
   it('exits 130 at once on a second SIGINT during the cleanup, naming what may still run', async () => {

@@ -40,6 +40,8 @@ function synth(config: DeploymentConfig = CONFIG, withNag = false) {
 }
 
 const { stack, template } = synth();
+/** The state machines: the two appliance workflows and the fleet run. */
+const MACHINES = 3;
 const resources = (type: string) =>
   Object.values(template.findResources(type)) as Array<{ Properties: Record<string, unknown> }>;
 
@@ -73,10 +75,10 @@ describe('functions', () => {
       DeletionPolicy?: string;
     }>;
     const kept = groups.filter((g) => g.Properties.RetentionInDays === 365 && g.DeletionPolicy === 'Retain');
-    expect(kept.length).toBe(FUNCTIONS.length + 2);
+    expect(kept.length).toBe(FUNCTIONS.length + MACHINES);
     const custom = synth(parseConfig({ logRetentionDays: 3653 })).template;
     expect(Object.values(custom.findResources('AWS::Logs::LogGroup')).map((g) => g.Properties.RetentionInDays)).toEqual(
-      Array(FUNCTIONS.length + 2).fill(3653),
+      Array(FUNCTIONS.length + MACHINES).fill(3653),
     );
   });
 
@@ -101,7 +103,7 @@ describe('functions', () => {
     expect(json).toContain('ec2:CreateNetworkInterface');
   });
 
-  it('uses no AWS managed policy and no wildcard resource for Secrets Manager or S3', () => {
+  it('uses no AWS managed policy and no wildcard resource for Secrets Manager (but listing names) or S3', () => {
     for (const role of resources('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     for (const policy of resources('AWS::IAM::Policy')) {
       const statements = (
@@ -109,7 +111,9 @@ describe('functions', () => {
       ).Statement;
       for (const st of statements) {
         const actions = ([] as string[]).concat(st.Action);
-        if (actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('s3:'))) {
+        // ListSecrets has no resource-level permission (it reveals names only): every other action has.
+        const scoped = actions.filter((a) => a !== 'secretsmanager:ListSecrets');
+        if (scoped.some((a) => a.startsWith('secretsmanager:') || a.startsWith('s3:'))) {
           expect(JSON.stringify(st.Resource)).not.toBe('"*"');
           expect(([] as unknown[]).concat(st.Resource)).not.toContain('*');
         }
@@ -136,6 +140,27 @@ describe('functions', () => {
     expect(writers).toHaveLength(FUNCTIONS.filter((f) => f.sps).length);
     const validateInput = readers.find((p) => JSON.stringify(p).includes('ValidateInput'));
     expect(JSON.stringify(validateInput)).not.toContain('sps-workflows/sessions');
+    const listers = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties).includes('secretsmanager:ListSecrets'),
+    );
+    expect(listers).toHaveLength(1);
+    expect(JSON.stringify(listers[0])).toContain('PlanFleetRun');
+    expect(JSON.stringify(listers[0])).not.toContain('GetSecretValue');
+  });
+
+  it('grants the credentials secrets by the registry prefix, naming only the config secrets outside it', () => {
+    const { template: t } = synth(
+      parseConfig({
+        appliances: [
+          { name: 'sps-prod-1', credentialsSecretId: 'sps/sps-prod-1' },
+          { name: 'lab', credentialsSecretId: 'lab/creds' },
+        ],
+      }),
+    );
+    const json = JSON.stringify(t.toJSON());
+    expect(json).toContain(':secret:sps/*');
+    expect(json).toContain(':secret:lab/creds-??????');
+    expect(json).not.toContain(':secret:sps/sps-prod-1');
   });
 
   it('lets only the lock functions write the lock table and read the status of the workflows own executions', () => {
@@ -161,9 +186,9 @@ describe('functions', () => {
 });
 
 describe('state machines', () => {
-  it('creates both as Standard workflows with ALL logging (no execution data) and tracing', () => {
+  it('creates each as a Standard workflow with ALL logging (no execution data) and tracing', () => {
     const machines = resources('AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(2);
+    expect(machines).toHaveLength(MACHINES);
     for (const m of machines) {
       expect(m.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
@@ -173,7 +198,7 @@ describe('state machines', () => {
     }
   });
 
-  it('resolves every ${...} substitution of every ASL file to a function the stack creates', () => {
+  it('resolves every ${...} substitution of every ASL file to a function the stack creates, or to its state machines', () => {
     for (const m of resources('AWS::StepFunctions::StateMachine')) {
       const subs = m.Properties.DefinitionSubstitutions as Record<string, unknown>;
       const body = JSON.stringify(m.Properties.DefinitionString);
@@ -181,7 +206,8 @@ describe('state machines', () => {
       expect(used.length).toBeGreaterThan(0);
       for (const key of used) {
         expect(subs[key]).toBeDefined();
-        expect(stack.functions[key]).toBeDefined();
+        if (key === 'StateMachineArnPrefix') expect(JSON.stringify(subs[key])).toContain(':stateMachine:SpsWorkflows-');
+        else expect(stack.functions[key]).toBeDefined();
       }
     }
     expect(Object.keys(stack.functions).sort()).toEqual(FUNCTIONS.map((f) => substitutionKey(f.name)).sort());
@@ -189,15 +215,10 @@ describe('state machines', () => {
 
   it('alarms on failed, timed-out and aborted executions to the notification topic', () => {
     const alarms = resources('AWS::CloudWatch::Alarm').filter((a) => a.Properties.Namespace === 'AWS/States');
-    expect(alarms).toHaveLength(6);
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
-      'ExecutionsAborted',
-      'ExecutionsAborted',
-      'ExecutionsFailed',
-      'ExecutionsFailed',
-      'ExecutionsTimedOut',
-      'ExecutionsTimedOut',
-    ]);
+    expect(alarms).toHaveLength(3 * MACHINES);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(
+      ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut'].flatMap((m) => Array(MACHINES).fill(m)),
+    );
     for (const a of alarms)
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Notifications/) }]);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
@@ -242,6 +263,9 @@ describe('state machines', () => {
           'events:detail-type': ['Support Bundle Archived', 'Support Bundle Failed'],
         },
       },
+      {
+        StringEquals: { 'events:source': ['sps-workflows'], 'events:detail-type': ['Fleet Appliances Not Registered'] },
+      },
     ]);
     expect(JSON.stringify(statements)).toContain('event-bus/default');
     expect(JSON.stringify(statements)).not.toContain(RELEASE_EVENT.detailType);
@@ -277,6 +301,45 @@ describe('state machines', () => {
       });
       expect(JSON.stringify(policy)).not.toMatch(/kms:[A-Za-z]+\*/);
     }
+    // The archive: bundles under the key (with S3 Bucket Keys), which the archiver uses through S3 only.
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kmsKeyArn },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'SPS workflows: archive-support-bundle',
+      Environment: { Variables: Match.objectLike({ ARCHIVE_KMS_KEY_ID: kmsKeyArn }) },
+    });
+    const archiver = Object.values(t.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p).includes('s3:PutObject'),
+    ) as { Properties: { PolicyDocument: { Statement: unknown[] } } };
+    expect(archiver.Properties.PolicyDocument.Statement).toContainEqual({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: {
+        StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+      },
+      Effect: 'Allow',
+      Resource: kmsKeyArn,
+    });
+    // Every log group (functions and state machines) is encrypted with it.
+    const groups = Object.values(t.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(FUNCTIONS.length + MACHINES);
+    for (const g of groups) expect(g.Properties.KmsKeyId).toBe(kmsKeyArn);
+  });
+
+  it('keeps S3-managed encryption and the archiver on SSE-S3 without a customer key', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('ARCHIVE_KMS_KEY_ID');
   });
 });
 
@@ -341,37 +404,102 @@ describe('archive bucket', () => {
 });
 
 describe('triggers', () => {
-  it('starts one upgrade per appliance named in a firmware release event', () => {
+  const fleetRun = { Ref: expect.stringMatching(/^FleetRunStateMachine/) };
+
+  it('turns every firmware release event into one fleet run (the event whole is its input), whatever the number of appliances', () => {
     const rules = resources('AWS::Events::Rule');
-    expect(rules).toHaveLength(2);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: [RELEASE_EVENT.source],
-        'detail-type': [RELEASE_EVENT.detailType],
-        detail: { appliances: ['sps-prod-1'] },
-      },
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties).toMatchObject({
+      EventPattern: { source: [RELEASE_EVENT.source], 'detail-type': [RELEASE_EVENT.detailType] },
       Targets: [
-        Match.objectLike({
-          InputTransformer: Match.objectLike({
-            InputPathsMap: { 'detail-firmware': '$.detail.firmware', 'detail-options': '$.detail.options' },
-          }),
+        {
+          Arn: fleetRun,
+          Id: 'Target0',
           RetryPolicy: { MaximumRetryAttempts: 3 },
-        }),
+          DeadLetterConfig: { Arn: expect.anything() },
+          RoleArn: expect.anything(),
+        },
       ],
+    });
+    expect(rules[0]!.Properties.Targets).toEqual([
+      expect.not.objectContaining({ InputTransformer: expect.anything() }),
+    ]);
+  });
+
+  it('schedules one nightly fleet run of archives, with its concurrency, retries and a dead-letter queue', () => {
+    const schedules = resources('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]!.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: { Arn: fleetRun, RetryPolicy: { MaximumRetryAttempts: 3 }, DeadLetterConfig: { Arn: expect.anything() } },
+    });
+    expect(JSON.parse((schedules[0]!.Properties.Target as { Input: string }).Input)).toEqual({
+      workflow: 'support-bundle',
+      appliances: CONFIG.appliances,
+      input: { archive: { prefix: 'support-bundles/' } },
+      maxConcurrency: 10,
+    });
+    // Without appliances in the config, every registered appliance.
+    const all = synth(parseConfig({ archive: { maxConcurrency: 25 } })).template;
+    const [schedule] = Object.values(all.findResources('AWS::Scheduler::Schedule'));
+    expect(JSON.parse(schedule!.Properties.Target.Input as string)).toEqual({
+      workflow: 'support-bundle',
+      input: { archive: { prefix: 'support-bundles/' } },
+      maxConcurrency: 25,
     });
   });
 
-  it('schedules the nightly archival of every appliance with retries and a dead-letter queue', () => {
-    const schedules = resources('AWS::Scheduler::Schedule');
-    expect(schedules).toHaveLength(2);
-    for (const s of schedules) {
-      expect(s.Properties).toMatchObject({
-        ScheduleExpression: 'cron(0 2 * * ? *)',
-        ScheduleExpressionTimezone: 'UTC',
-        Target: { RetryPolicy: { MaximumRetryAttempts: 3 }, DeadLetterConfig: { Arn: expect.anything() } },
+  it('lets the fleet run start, follow and stop only the two appliance workflows', () => {
+    const policy = resources('AWS::IAM::Policy').find((p) => JSON.stringify(p).includes('FleetRunStateMachineRole'))!;
+    const statements = (
+      policy.Properties.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }
+    ).Statement;
+    const on = (action: string) =>
+      JSON.stringify(
+        statements.filter((st) => ([] as unknown[]).concat(st.Action).includes(action)).map((st) => st.Resource),
+      );
+    expect(on('states:StartExecution')).toMatch(
+      /FirmwareUpgradeStateMachine.*SupportBundleStateMachine|SupportBundleStateMachine.*FirmwareUpgradeStateMachine/,
+    );
+    expect(on('states:StartExecution')).not.toContain('*');
+    expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-firmware-upgrade:*');
+    expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-support-bundle:*');
+    expect(on('events:PutRule')).toContain(':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+  });
+
+  it('lets the release rule and the schedule start a fleet run under the customer key, through Step Functions only', () => {
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const { template: t } = synth({ ...CONFIG, kmsKeyArn });
+    for (const [role, service] of [
+      ['ReleaseRuleRole', 'events.amazonaws.com'],
+      ['ScheduleRole', 'scheduler.amazonaws.com'],
+    ]) {
+      const [id] = Object.keys(
+        t.findResources('AWS::IAM::Role', {
+          Properties: {
+            AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: service } })] },
+          },
+        }),
+      );
+      expect(id).toMatch(new RegExp(`^${role}`));
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'kms:GenerateDataKey',
+              Resource: kmsKeyArn,
+              Condition: {
+                StringEquals: Match.objectLike({
+                  'kms:ViaService': Match.anyValue(),
+                  'kms:EncryptionContext:aws:states:stateMachineArn': Match.anyValue(),
+                }),
+              },
+            }),
+          ]),
+        },
       });
-      const input = JSON.parse((s.Properties.Target as { Input: string }).Input) as { appliance: { name: string } };
-      expect(['sps-prod-1', 'sps-prod-2']).toContain(input.appliance.name);
     }
   });
 });

@@ -32,17 +32,23 @@ const LAMBDA_RETRY = {
   JitterStrategy: 'FULL',
 };
 const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
+/** The workflows that work on one appliance; the fleet run starts them as children. */
+const applianceFiles = ['firmware-upgrade.asl.json', 'support-bundle.asl.json'];
+type Asl = { States: Record<string, State>; QueryLanguage?: string; TimeoutSeconds: number };
 const load = (file: string) => {
   const text = readFileSync(join(STATEMACHINES_DIR, file), 'utf8');
-  return {
-    text,
-    asl: JSON.parse(text) as { States: Record<string, State>; QueryLanguage?: string; TimeoutSeconds: number },
-  };
+  return { text, asl: JSON.parse(text) as Asl };
 };
+/** Every state, those of a Map's iterations included. */
+const allStates = (asl: { States: Record<string, State> }): Array<[string, State]> =>
+  Object.entries(asl.States).flatMap(([name, state]) => [
+    [name, state] as [string, State],
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor as Asl) : []),
+  ]);
 
 describe.each(files)('%s', (file) => {
   const { text, asl } = load(file);
-  const states = Object.entries(asl.States);
+  const states = allStates(asl);
 
   it('is valid ASL once substituted', () => {
     const substituted = JSON.parse(text.replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1'));
@@ -60,22 +66,21 @@ describe.each(files)('%s', (file) => {
     }
   });
 
-  it('gives every Lambda task a timeout, the one Lambda retry policy first, and a catch-all', () => {
-    const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('${'));
-    expect(tasks.length).toBeGreaterThan(3);
+  it('gives every task a timeout, and every Lambda task the one Lambda retry policy first', () => {
+    const tasks = states.filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(1);
     for (const [name, task] of tasks) {
       expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
-      expect({ name, retry: (task.Retry as unknown[])[0] }).toEqual({ name, retry: LAMBDA_RETRY });
-      const catchers = (task.Catch as Array<{ ErrorEquals: string[] }> | undefined) ?? [];
-      expect({ name, catchAll: catchers.at(-1)?.ErrorEquals }).toEqual({ name, catchAll: ['States.ALL'] });
+      if (String(task.Resource).startsWith('${'))
+        expect({ name, retry: (task.Retry as unknown[])[0] }).toEqual({ name, retry: LAMBDA_RETRY });
     }
   });
 
-  it('outlives the longest waits its input allows, so each ends in Sps.Timeout and its cleanup, never TIMED_OUT', () => {
-    const { fetchMinutes, rebootMinutes, generateMinutes } = MAX_TIMEOUT_MINUTES;
-    const waits = file.startsWith('firmware') ? fetchMinutes + rebootMinutes : generateMinutes;
-    // An hour more for the steps around the waits (an archive may take four 15-minute attempts).
-    expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(waits * 60 + 3600);
+  it('names in its ${...} substitutions only functions that exist, and the state machine ARN prefix for children', () => {
+    const keys = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    const known = new Set([...OPERATION_NAMES.map(substitutionKey), 'StateMachineArnPrefix']);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(known).toContain(key);
   });
 
   it('lets every SPS call report a hung appliance by name: its task outlasts its function, which outlasts a login and a call that both hang', () => {
@@ -100,7 +105,7 @@ describe.each(files)('%s', (file) => {
 
   it('names in Retry and Catch only errors that exist (a typo would silently disable a retry)', () => {
     const known = new Set<string>(ERROR_NAMES);
-    const service = /^(States|Lambda|EventBridge)\./;
+    const service = /^(States|Lambda|EventBridge|StepFunctions)\./;
     for (const [name, state] of states) {
       const policies = [...((state.Retry as unknown[]) ?? []), ...((state.Catch as unknown[]) ?? [])] as Array<{
         ErrorEquals: string[];
@@ -109,16 +114,46 @@ describe.each(files)('%s', (file) => {
         expect({ name, error, known: known.has(error) }).toEqual({ name, error, known: true });
     }
   });
+});
 
-  it('refers only to functions that exist, as ${<Name>FunctionArn}', () => {
-    const keys = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
-    const known = new Set(OPERATION_NAMES.map(substitutionKey));
-    expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) expect(known).toContain(key);
+describe.each(applianceFiles)('%s', (file) => {
+  const { asl } = load(file);
+  const states = Object.entries(asl.States);
+
+  it('catches every Lambda task failure, to clean up and release the appliance', () => {
+    for (const [name, task] of states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('${'))) {
+      const catchers = (task.Catch as Array<{ ErrorEquals: string[] }> | undefined) ?? [];
+      expect({ name, catchAll: catchers.at(-1)?.ErrorEquals }).toEqual({ name, catchAll: ['States.ALL'] });
+    }
+  });
+
+  it('outlives the longest waits its input allows, so each ends in Sps.Timeout and its cleanup, never TIMED_OUT', () => {
+    const { fetchMinutes, rebootMinutes, generateMinutes } = MAX_TIMEOUT_MINUTES;
+    const waits = file.startsWith('firmware') ? fetchMinutes + rebootMinutes : generateMinutes;
+    // An hour more for the steps around the waits (an archive may take four 15-minute attempts).
+    expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(waits * 60 + 3600);
   });
 });
 
-describe.each(files)('%s lifecycle events', (file) => {
+describe('fleet-run.asl.json', () => {
+  const { asl } = load('fleet-run.asl.json');
+  const states = allStates(asl);
+  const child = states.find(([, s]) => s.Resource === 'arn:aws:states:::states:startExecution.sync:2')?.[1];
+
+  it('waits for a child longer than any child may run, and outlives a day of children', () => {
+    const longest = Math.max(...applianceFiles.map((f) => load(f).asl.TimeoutSeconds));
+    expect(child!.TimeoutSeconds).toBeGreaterThan(longest);
+    expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(7 * 86400);
+  });
+
+  it('records every way a child can end (failed, stopped, never started) instead of failing the Map', () => {
+    const catchers = (child!.Catch as Array<{ ErrorEquals: string[] }>).map((c) => c.ErrorEquals);
+    expect(catchers).toEqual([['States.TaskFailed'], ['States.ALL']]);
+    expect(states.filter(([, s]) => s.Type === 'Fail').map(([, s]) => s.Error)).toEqual(['Fleet.ChildrenFailed']);
+  });
+});
+
+describe.each(applianceFiles)('%s lifecycle events', (file) => {
   const { asl } = load(file);
   const states = Object.entries(asl.States);
 
@@ -143,8 +178,8 @@ describe.each(files)('%s lifecycle events', (file) => {
   });
 });
 
-it('writes the states both workflows share the same way (the lock, the releases, the invalid-input end)', () => {
-  const [a, b] = files.map((f) => load(f).asl.States);
+it('writes the states both appliance workflows share the same way (the lock, the releases, the invalid-input end)', () => {
+  const [a, b] = applianceFiles.map((f) => load(f).asl.States);
   const shared = [
     'Validate input',
     'Publish invalid input',
@@ -165,6 +200,6 @@ it('writes the states both workflows share the same way (the lock, the releases,
   for (const name of shared) expect({ name, state: neutral(a![name]!) }).toEqual({ name, state: neutral(b![name]!) });
 });
 
-it('knows both workflows', () => {
-  expect(files.sort()).toEqual(['firmware-upgrade.asl.json', 'support-bundle.asl.json']);
+it('knows every workflow', () => {
+  expect(files.sort()).toEqual(['firmware-upgrade.asl.json', 'fleet-run.asl.json', 'support-bundle.asl.json']);
 });

@@ -19,6 +19,7 @@ function tableOf(section: string): Map<string, string[]> {
 const TABLES = {
   'firmware-upgrade': tableOf('Firmware upgrade'),
   'support-bundle': tableOf('Support-bundle archival'),
+  'fleet-run': tableOf('Fleet runs'),
 };
 
 describe.each(Object.entries(INPUT_LIMITS))('README input tables: %s', (field, limit) => {

@@ -100,8 +100,9 @@ describe('fleet run: support-bundle archival of the registry', () => {
     expect(result.cause).toBe('1 of 3 support-bundle runs did not succeed: sps-2 (Sps.BundleFailed)');
     expect((await h.s3!.objects()).map((o) => o.key.split('/')[1]).sort()).toEqual(['sps-1', 'sps-3']);
     // The report is in the last state's input: one row per appliance, the failed child's execution named.
-    const report = result.events.find((e) => e.type === 'StateExited' && e.state?.name === 'Report')?.state
-      ?.output as { report: { appliances: Array<Record<string, string>> } };
+    const report = result.events.find((e) => e.type === 'StateExited' && e.state?.name === 'Report')?.state?.output as {
+      report: { appliances: Array<Record<string, string>> };
+    };
     expect(report.report.appliances[1]).toEqual({
       name: 'sps-2',
       status: 'FAILED',
