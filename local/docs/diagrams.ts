@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 export const README = join(ROOT, 'README.md');
-export const WORKFLOWS = ['firmware-upgrade', 'support-bundle'] as const;
+export const WORKFLOWS = ['firmware-upgrade', 'support-bundle', 'fleet-run'] as const;
 
 type State = {
   Type: string;
@@ -17,13 +17,16 @@ type State = {
   Default?: string;
   Choices?: Array<Rule & { Next: string }>;
   Catch?: Array<{ Next: string }>;
+  /** A Map's iterations. */
+  ItemProcessor?: { StartAt: string; States: Record<string, State> };
 };
 
 type Rule = { Variable?: string; StringEquals?: string; BooleanEquals?: boolean; StringEqualsPath?: string };
 
 /** An edge label for a choice rule: `dryRun`, `status = finished` (`yes` when a rule says more). */
 function ruleLabel(rule: Rule): string {
-  const field = rule.Variable?.split('.').at(-1);
+  // `$.unregistered[0]` reads as `unregistered` (brackets would end a mermaid label).
+  const field = rule.Variable?.split('.').at(-1)?.replace(/\[\d+\]$/, '');
   if (!field) return 'yes';
   if (rule.BooleanEquals !== undefined) return rule.BooleanEquals ? field : `not ${field}`;
   if (rule.StringEquals !== undefined) return `${field} = ${rule.StringEquals}`;
@@ -35,26 +38,43 @@ export function mermaid(workflow: string): string {
     StartAt: string;
     States: Record<string, State>;
   };
-  const ids = new Map(Object.keys(asl.States).map((name, i) => [name, `s${i}`]));
+  const lines = ['flowchart TD', `  start((start)) --> s${Object.keys(asl.States).indexOf(asl.StartAt)}`];
+  lines.push(...statesOf(asl.States, 's', '  '));
+  return lines.join('\n');
+}
+
+/** Nodes and edges of a set of states, ids `<prefix><index>`; a Map's iterations as a subgraph. */
+function statesOf(states: Record<string, State>, prefix: string, indent: string): string[] {
+  const ids = new Map(Object.keys(states).map((name, i) => [name, `${prefix}${i}`]));
   const id = (name: string) => ids.get(name) ?? name;
-  const lines = ['flowchart TD', `  start((start)) --> ${id(asl.StartAt)}`];
-  for (const [name, s] of Object.entries(asl.States)) {
+  const lines: string[] = [];
+  for (const [name, s] of Object.entries(states)) {
     const label = name.replace(/"/g, "'");
     const shape =
       s.Type === 'Choice'
         ? `{"${label}"}`
         : s.Type === 'Succeed' || s.Type === 'Fail'
           ? `(["${label}"])`
-          : `["${label}"]`;
-    lines.push(`  ${id(name)}${shape}`);
+          : s.Type === 'Map'
+            ? `[["${label}"]]`
+            : `["${label}"]`;
+    lines.push(`${indent}${id(name)}${shape}`);
   }
-  for (const [name, s] of Object.entries(asl.States)) {
-    if (s.Next) lines.push(`  ${id(name)} --> ${id(s.Next)}`);
-    for (const c of s.Choices ?? []) lines.push(`  ${id(name)} -->|${ruleLabel(c)}| ${id(c.Next)}`);
-    if (s.Default) lines.push(`  ${id(name)} -->|otherwise| ${id(s.Default)}`);
-    for (const c of s.Catch ?? []) if (c.Next !== s.Next) lines.push(`  ${id(name)} -.->|error| ${id(c.Next)}`);
+  for (const [name, s] of Object.entries(states)) {
+    if (s.Next) lines.push(`${indent}${id(name)} --> ${id(s.Next)}`);
+    for (const c of s.Choices ?? []) lines.push(`${indent}${id(name)} -->|${ruleLabel(c)}| ${id(c.Next)}`);
+    if (s.Default) lines.push(`${indent}${id(name)} -->|otherwise| ${id(s.Default)}`);
+    for (const c of s.Catch ?? []) if (c.Next !== s.Next) lines.push(`${indent}${id(name)} -.->|error| ${id(c.Next)}`);
+    const inner = s.ItemProcessor;
+    if (inner) {
+      const innerPrefix = `${id(name)}_`;
+      lines.push(`${indent}subgraph ${id(name)}_each [each item]`);
+      lines.push(...statesOf(inner.States, innerPrefix, `${indent}  `));
+      lines.push(`${indent}end`);
+      lines.push(`${indent}${id(name)} -.- ${innerPrefix}${Object.keys(inner.States).indexOf(inner.StartAt)}`);
+    }
   }
-  return lines.join('\n');
+  return lines;
 }
 
 const block = (workflow: string) =>

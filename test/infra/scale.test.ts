@@ -1,12 +1,9 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseConfig } from '../../infra/config';
 import { SpsWorkflowsStack } from '../../infra/stack';
-import cdkJson from '../../cdk.json';
+import { removeAssemblies, testApp, validate } from './synth';
 
 /*
  * No resource per appliance: the registry is the credentials secrets, the nightly archival one
@@ -14,17 +11,15 @@ import cdkJson from '../../cdk.json';
  * archival) synthesizes the same resources, clean under cdk-nag, within CloudFormation's limits.
  */
 
-const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(removeAssemblies);
 
 function synthesize(appliances: number) {
-  outdirs.push(mkdtempSync(join(tmpdir(), 'cdk.out-')));
-  const app = new App({ outdir: outdirs.at(-1), context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = new SpsWorkflowsStack(app, 'SpsWorkflows', {
     config: parseConfig({ appliances: Array.from({ length: appliances }, (_, i) => `sps-${i + 1}`) }),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  expect(() => app.synth()).not.toThrow();
+  expect(validate(app).findings).toEqual([]);
   return Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: any }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
