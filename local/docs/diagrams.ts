@@ -26,7 +26,9 @@ type Rule = { Variable?: string; StringEquals?: string; BooleanEquals?: boolean;
 /** An edge label for a choice rule: `dryRun`, `status = finished` (`yes` when a rule says more). */
 function ruleLabel(rule: Rule): string {
   // `$.unregistered[0]` reads as `unregistered` (brackets would end a mermaid label).
-  const field = rule.Variable?.split('.').at(-1)?.replace(/\[\d+\]$/, '');
+  const field = rule.Variable?.split('.')
+    .at(-1)
+    ?.replace(/\[\d+\]$/, '');
   if (!field) return 'yes';
   if (rule.BooleanEquals !== undefined) return rule.BooleanEquals ? field : `not ${field}`;
   if (rule.StringEquals !== undefined) return `${field} = ${rule.StringEquals}`;
