@@ -54,6 +54,17 @@ export const deploymentConfigSchema = z
         expireDays: 365,
         maxConcurrency: 10,
       }),
+    /**
+     * The weekly readiness check: one fleet run of the preflight over every registered appliance,
+     * its report stored under `reports/preflight/` in the archive bucket. Off when absent.
+     */
+    preflight: z
+      .strictObject({
+        schedule: z.string().regex(/^(cron|rate|at)\(.+\)$/, 'cron(...), rate(...) or at(...)'),
+        timeZone: z.string().min(1).default('UTC'),
+        maxConcurrency: z.number().int().min(1).max(40).default(10),
+      })
+      .optional(),
     /** SPS sits on private networks: the functions run in these subnets. */
     network: z
       .strictObject({

@@ -26,6 +26,9 @@ import { RELEASE_EVENT } from '../lambdas/operations/catalog';
 
 export { RELEASE_EVENT };
 
+/** Where fleet reports go in the archive bucket (README, "Fleet runs"). */
+export const REPORTS_PREFIX = 'reports/';
+
 export interface SpsWorkflowsStackProps extends StackProps {
   config: DeploymentConfig;
 }
@@ -33,6 +36,7 @@ export interface SpsWorkflowsStackProps extends StackProps {
 export class SpsWorkflowsStack extends Stack {
   readonly firmwareUpgrade: Workflow;
   readonly supportBundle: Workflow;
+  readonly preflight: Workflow;
   readonly fleetRun: Workflow;
   readonly archiveBucket: Bucket;
   readonly lockTable: Table;
@@ -109,7 +113,11 @@ export class SpsWorkflowsStack extends Stack {
     });
     // Fixed names: the fleet run names its children by them, and the lock functions their executions.
     const machineNamePrefix = `${this.stackName}-`;
-    const machineNames = [`${machineNamePrefix}firmware-upgrade`, `${machineNamePrefix}support-bundle`] as const;
+    const machineNames = [
+      `${machineNamePrefix}firmware-upgrade`,
+      `${machineNamePrefix}support-bundle`,
+      `${machineNamePrefix}preflight`,
+    ] as const;
 
     for (const spec of FUNCTIONS) {
       const construct = new SpsFunction(this, pascalCase(spec.name), {
@@ -117,8 +125,8 @@ export class SpsWorkflowsStack extends Stack {
         environment: {
           SESSION_SECRET_PREFIX,
           CREDENTIALS_SECRET_PREFIX: config.credentialsSecretPrefix,
-          ...(spec.archive ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
-          ...(spec.archive && kmsKey ? { ARCHIVE_KMS_KEY_ID: kmsKey.keyArn } : {}),
+          ...(spec.archive || spec.reports ? { ARCHIVE_BUCKET: this.archiveBucket.bucketName } : {}),
+          ...((spec.archive || spec.reports) && kmsKey ? { ARCHIVE_KMS_KEY_ID: kmsKey.keyArn } : {}),
           ...(spec.locks ? { LOCK_TABLE: this.lockTable.tableName } : {}),
         },
         vpc,
@@ -130,6 +138,7 @@ export class SpsWorkflowsStack extends Stack {
       if (spec.sps || spec.credentials) this.grantCredentials(construct, config);
       if (spec.sps) this.grantSessions(construct);
       if (spec.archive) this.grantArchive(construct, config.archive.prefix, kmsKey);
+      if (spec.reports) this.grantReports(construct, kmsKey);
       if (spec.locks) this.grantLocks(construct, machineNames);
       if (spec.registry) this.grantRegistry(construct);
       this.functions[substitutionKey(spec.name)] = construct.fn;
@@ -151,11 +160,19 @@ export class SpsWorkflowsStack extends Stack {
       kmsKey,
       logRetention: config.logRetentionDays,
     });
+    this.preflight = new Workflow(this, 'Preflight', {
+      file: 'preflight.asl.json',
+      stateMachineName: machineNames[2],
+      functions: this.functions,
+      topic,
+      kmsKey,
+      logRetention: config.logRetentionDays,
+    });
     this.fleetRun = new Workflow(this, 'FleetRun', {
       file: 'fleet-run.asl.json',
       stateMachineName: `${machineNamePrefix}fleet-run`,
       functions: this.functions,
-      children: [this.firmwareUpgrade, this.supportBundle],
+      children: [this.firmwareUpgrade, this.supportBundle, this.preflight],
       stateMachineArnPrefix: Arn.format(
         {
           service: 'states',
@@ -300,16 +317,8 @@ export class SpsWorkflowsStack extends Stack {
 
   /** The archiver writes (multipart, copy-in-place for metadata) under the archive prefix only. */
   private grantArchive({ fn }: SpsFunction, prefix: string, kmsKey: IKey | undefined): void {
-    if (kmsKey) {
-      // Multipart parts and the copy in place are encrypted and read back with the key, through S3 only.
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          resources: [kmsKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
-        }),
-      );
-    }
+    // Multipart parts and the copy in place are encrypted and read back with the key.
+    if (kmsKey) this.grantKeyThroughS3(fn, kmsKey, ['kms:GenerateDataKey', 'kms:Decrypt']);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
@@ -321,6 +330,33 @@ export class SpsWorkflowsStack extends Stack {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
       reason: 'Object keys are made at run time (appliance/date/file); writes are limited to the archive prefix.',
     });
+  }
+
+  /** Fleet reports: new objects under `reports/` only. */
+  private grantReports({ fn }: SpsFunction, kmsKey: IKey | undefined): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.archiveBucket.arnForObjects(`${REPORTS_PREFIX}*`)],
+      }),
+    );
+    if (kmsKey) this.grantKeyThroughS3(fn, kmsKey, ['kms:GenerateDataKey']);
+    const bucketId = this.getLogicalId(this.archiveBucket.node.defaultChild as never);
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${REPORTS_PREFIX}*]`,
+      reason: 'Report keys are dated at run time; writes are limited to the reports prefix.',
+    });
+  }
+
+  /** The customer key, through S3 only. */
+  private grantKeyThroughS3(fn: IFunction, kmsKey: IKey, actions: string[]): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions,
+        resources: [kmsKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
+      }),
+    );
   }
 
   /** The lock table (put and conditional delete), and the status of the workflows' executions, to tell a live holder. */
@@ -417,6 +453,22 @@ export class SpsWorkflowsStack extends Stack {
         new SfnStateMachine(this.fleetRun.stateMachine, { role: releaseRole, retryAttempts: 3, deadLetterQueue: dlq }),
       ],
     });
+    if (config.preflight) {
+      new Schedule(this, 'WeeklyPreflight', {
+        description: 'Weekly preflight of every registered appliance (one fleet run; report under reports/preflight/)',
+        schedule: ScheduleExpression.expression(config.preflight.schedule, TimeZone.of(config.preflight.timeZone)),
+        target: new StepFunctionsStartExecution(this.fleetRun.stateMachine, {
+          input: ScheduleTargetInput.fromObject({
+            workflow: 'preflight',
+            maxConcurrency: config.preflight.maxConcurrency,
+          }),
+          role: scheduleRole,
+          deadLetterQueue: dlq,
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+        }),
+      });
+    }
     new Schedule(this, 'NightlyArchival', {
       description: 'Nightly support-bundle archival of every registered appliance (one fleet run)',
       schedule: ScheduleExpression.expression(config.archive.schedule, TimeZone.of(config.archive.timeZone)),

@@ -22,6 +22,8 @@ export interface OperationSpec {
   archive?: boolean;
   /** Lists the registry: the names of the credentials secrets, never their values. */
   registry?: boolean;
+  /** Stores fleet reports under `reports/` in the archive bucket. */
+  reports?: boolean;
   /** Takes and gives up appliance locks (the lock table; the workflows' executions, to see a holder still runs). */
   locks?: boolean;
 }
@@ -48,9 +50,11 @@ export const OPERATION_SPECS = {
   // the longest timeout.
   'archive-support-bundle': { memoryMb: 512, timeoutSeconds: 900, sps: true, archive: true },
   'delete-support-bundle': sps(),
+  // A dozen GETs, and two per plugin.
+  'run-preflight': sps(),
   // A thousand appliances are ten ListSecrets pages; the report is arithmetic.
   'plan-fleet-run': { memoryMb: 256, timeoutSeconds: 60, sps: false, registry: true },
-  'report-fleet-run': { memoryMb: 256, timeoutSeconds: 20, sps: false },
+  'report-fleet-run': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },
 } as const satisfies Record<string, OperationSpec>;
 
 export type OperationName = keyof typeof OPERATION_SPECS;

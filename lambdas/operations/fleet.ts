@@ -1,5 +1,14 @@
 import * as z from 'zod/mini';
-import { planFleetRun, registeredNames, reportFleetRun, childRunSchema } from '../shared/fleet';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { errorText, NamedError } from '../shared/errors';
+import {
+  childRunSchema,
+  planFleetRun,
+  preflightMarkdown,
+  preflightReportKey,
+  registeredNames,
+  reportFleetRun,
+} from '../shared/fleet';
 import { FLEET_WORKFLOWS } from '../shared/input';
 import { operation } from '../shared/operation';
 
@@ -27,17 +36,49 @@ export const planFleetRunOperation = operation(
   },
 );
 
-/** Last state of a fleet run: one row per appliance, and whether any did not succeed. */
+/**
+ * Last state of a fleet run: one row per appliance, and whether any did not succeed. A fleet
+ * preflight's report is also stored in the archive bucket, as JSON and as a Markdown table.
+ */
 export const reportFleetRunOperation = operation(
   'report-fleet-run',
   z.object({
     workflow: z.enum(FLEET_WORKFLOWS),
+    executionId: z.string(),
     results: z.array(childRunSchema),
     unregistered: z.array(z.string()),
   }),
-  async ({ workflow, results, unregistered }, ctx) => {
+  async ({ workflow, executionId, results, unregistered }, ctx) => {
     const outcome = reportFleetRun(workflow, results, unregistered);
     ctx.log.info('fleet run finished', outcome.report.summary);
-    return outcome;
+    if (workflow !== 'preflight') return outcome;
+    const archive = ctx.deps.archive;
+    if (!archive?.defaultBucket)
+      throw new NamedError('Internal.Error', 'no archive bucket to store the fleet report in');
+    const at = new Date(ctx.now());
+    const key = preflightReportKey(at);
+    const encryption = archive.kmsKeyId
+      ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: archive.kmsKeyId }
+      : { ServerSideEncryption: 'AES256' as const };
+    const put = (suffix: string, body: string, contentType: string) =>
+      archive.s3
+        .send(
+          new PutObjectCommand({
+            Bucket: archive.defaultBucket,
+            Key: `${key}${suffix}`,
+            Body: body,
+            ContentType: contentType,
+            ...encryption,
+          }),
+        )
+        .catch((err: unknown) => {
+          throw new NamedError('S3.ArchiveFailed', `Cannot store the fleet report ${key}${suffix}: ${errorText(err)}`);
+        });
+    const json = { ...outcome.report, execution: executionId, at: at.toISOString() };
+    await put('.json', `${JSON.stringify(json, null, 2)}\n`, 'application/json');
+    await put('.md', preflightMarkdown(outcome.report, at, executionId), 'text/markdown; charset=utf-8');
+    const stored = { bucket: archive.defaultBucket, keys: [`${key}.json`, `${key}.md`] };
+    ctx.log.info('fleet report stored', stored);
+    return { ...outcome, report: { ...outcome.report, stored } };
   },
 );

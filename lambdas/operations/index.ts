@@ -5,6 +5,7 @@ import type { OperationName } from './catalog';
 import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
+import { runPreflight } from './preflight';
 import * as supportBundle from './support-bundle';
 
 export { OPERATION_NAMES, substitutionKey, type OperationName } from './catalog';
@@ -25,6 +26,7 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'get-support-bundle-status': supportBundle.getSupportBundleStatus,
   'archive-support-bundle': archiveSupportBundle,
   'delete-support-bundle': supportBundle.deleteSupportBundle,
+  'run-preflight': runPreflight,
   'plan-fleet-run': planFleetRunOperation,
   'report-fleet-run': reportFleetRunOperation,
 };

@@ -1,9 +1,19 @@
 import * as z from 'zod/mini';
 import { resolveAppliance } from '../shared/credentials';
-import { firmwareUpgradeInputSchema, parseInput, supportBundleInputSchema, unwrapEvent } from '../shared/input';
+import {
+  firmwareUpgradeInputSchema,
+  parseInput,
+  preflightInputSchema,
+  supportBundleInputSchema,
+  unwrapEvent,
+} from '../shared/input';
 import { operation } from '../shared/operation';
 
-const SCHEMAS = { 'firmware-upgrade': firmwareUpgradeInputSchema, 'support-bundle': supportBundleInputSchema };
+const SCHEMAS = {
+  'firmware-upgrade': firmwareUpgradeInputSchema,
+  'support-bundle': supportBundleInputSchema,
+  preflight: preflightInputSchema,
+};
 
 /**
  * First state of every workflow: accepts the input or an EventBridge event carrying it in
@@ -14,7 +24,7 @@ const SCHEMAS = { 'firmware-upgrade': firmwareUpgradeInputSchema, 'support-bundl
  */
 export const validateInput = operation(
   'validate-input',
-  z.object({ workflow: z.enum(['firmware-upgrade', 'support-bundle']), input: z.unknown() }),
+  z.object({ workflow: z.enum(['firmware-upgrade', 'support-bundle', 'preflight']), input: z.unknown() }),
   async ({ workflow, input }, ctx) => {
     const parsed = parseInput(SCHEMAS[workflow], unwrapEvent(input));
     const { appliance } = await resolveAppliance(ctx.deps.secrets, parsed.appliance, ctx.deps.credentialsSecretPrefix);

@@ -1,7 +1,9 @@
 import * as z from 'zod/mini';
 import { RELEASE_EVENT } from '../operations/catalog';
+import { CHECK_IDS, type CheckId } from './preflight';
 import {
   firmwareUpgradeInputSchema,
+  preflightInputSchema,
   FLEET_DEFAULT_CONCURRENCY,
   fleetRunInputSchema,
   InputInvalidError,
@@ -17,7 +19,11 @@ import {
  * creating its secret, with no redeploy.
  */
 
-const CHILD_SCHEMAS = { 'support-bundle': supportBundleInputSchema, 'firmware-upgrade': firmwareUpgradeInputSchema };
+const CHILD_SCHEMAS = {
+  'support-bundle': supportBundleInputSchema,
+  preflight: preflightInputSchema,
+  'firmware-upgrade': firmwareUpgradeInputSchema,
+};
 
 /** A registered name is a valid appliance name: other secrets under the prefix are not appliances. */
 const REGISTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -126,22 +132,37 @@ export function planFleetRun(raw: unknown, registered: readonly string[]): Fleet
   };
 }
 
-/** How one child ended, as the fleet run's Map records it. */
+/** How one child ended, as the fleet run's Map records it; a preflight's also its verdicts. */
 export const childRunSchema = z.object({
   appliance: z.union([z.string(), z.object({ name: z.string() })]),
   run: z.object({
     status: z.string(),
     error: z.optional(z.string()),
     execution: z.optional(z.string()),
+    verdict: z.optional(z.string()),
+    /** Each check's verdict, in CHECK_IDS order. */
+    checks: z.optional(z.array(z.string())),
   }),
 });
 export type ChildRun = z.output<typeof childRunSchema>;
 
+export interface FleetReportRow {
+  name: string;
+  status: string;
+  error?: string;
+  execution?: string;
+  verdict?: string;
+  checks?: Partial<Record<CheckId, string>>;
+}
+
 export interface FleetReport {
   workflow: FleetWorkflow;
   summary: { total: number; succeeded: number; failed: number };
-  appliances: Array<{ name: string; status: string; error?: string; execution?: string }>;
+  appliances: FleetReportRow[];
 }
+
+/** A row that did not succeed: its run did not, or its preflight failed. */
+const failedRow = (row: FleetReportRow) => row.status !== 'SUCCEEDED' || row.verdict === 'fail';
 
 /** Failures named in a cause, at most; the report lists every one. */
 const CAUSE_NAMES = 20;
@@ -157,7 +178,11 @@ export function reportFleetRun(
       name: typeof appliance === 'string' ? appliance : appliance.name,
       status: run.status,
       ...(run.error ? { error: run.error } : {}),
-      ...(run.execution && run.status !== 'SUCCEEDED' ? { execution: run.execution } : {}),
+      ...(run.verdict ? { verdict: run.verdict } : {}),
+      ...(run.checks
+        ? { checks: Object.fromEntries(CHECK_IDS.map((id, i) => [id, run.checks![i] ?? 'missing'])) }
+        : {}),
+      ...(run.execution && (run.status !== 'SUCCEEDED' || run.verdict !== 'pass') ? { execution: run.execution } : {}),
     })),
     ...unregistered.map((name) => ({
       name,
@@ -165,10 +190,18 @@ export function reportFleetRun(
       error: 'Fleet.NotRegistered',
     })),
   ];
-  const failures = appliances.filter((a) => a.status !== 'SUCCEEDED');
+  const failures = appliances.filter(failedRow);
+  const why = (a: FleetReportRow) =>
+    a.error ??
+    (a.verdict === 'fail'
+      ? `preflight fail: ${Object.entries(a.checks ?? {})
+          .filter(([, v]) => v === 'fail')
+          .map(([id]) => id)
+          .join(', ')}`
+      : a.status);
   const named = failures
     .slice(0, CAUSE_NAMES)
-    .map((a) => `${a.name} (${a.error ?? a.status})`)
+    .map((a) => `${a.name} (${why(a)})`)
     .join(', ');
   const more = failures.length > CAUSE_NAMES ? ` and ${failures.length - CAUSE_NAMES} more` : '';
   return {
@@ -183,4 +216,36 @@ export function reportFleetRun(
         ? `${failures.length} of ${appliances.length} ${workflow} runs did not succeed: ${named}${more}`
         : '',
   };
+}
+
+const MARK: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?' };
+
+/** A fleet preflight as a table a person reads at a glance: appliance by appliance, check by check. */
+export function preflightMarkdown(report: FleetReport, at: Date, execution: string): string {
+  const count = (v: string) => report.appliances.filter((a) => a.verdict === v).length;
+  const lines = [
+    `# Preflight of ${report.summary.total} appliance(s), ${at.toISOString()}`,
+    '',
+    `${count('fail')} fail, ${count('warn')} warn, ${count('pass')} pass` +
+      `${report.summary.total - count('fail') - count('warn') - count('pass') > 0 ? `, ${report.summary.total - count('fail') - count('warn') - count('pass')} not checked` : ''}. ` +
+      `Execution \`${execution}\`. ✓ pass, ! warn, ✗ fail, ? unknown (counts as warn); each appliance's ` +
+      'own execution (linked where a check did not pass) has every summary.',
+    '',
+    `| appliance | verdict | ${CHECK_IDS.join(' | ')} |`,
+    `| --- | --- | ${CHECK_IDS.map(() => '---').join(' | ')} |`,
+    ...report.appliances.map((a) =>
+      a.checks
+        ? `| ${a.name} | ${MARK[a.verdict ?? ''] ?? ''} ${a.verdict ?? ''} | ${CHECK_IDS.map((id) => MARK[a.checks![id] ?? ''] ?? '—').join(' | ')} |`
+        : `| ${a.name} | not checked: ${a.error ?? a.status} | ${CHECK_IDS.map(() => '—').join(' | ')} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** `reports/preflight/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>` (the caller adds `.json`, `.md`). */
+export function preflightReportKey(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [y, m, d] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate())];
+  return `reports/preflight/${y}/${m}/${d}/${y}${m}${d}T${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}Z`;
 }

@@ -8,8 +8,10 @@ import { map } from './zod';
  * field and its rule, never the value given: a field may hold a secret pasted by mistake.
  */
 
-export type WorkflowInput = 'firmware-upgrade' | 'support-bundle' | 'fleet-run';
+export type WorkflowInput = 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run';
 const BOTH: readonly WorkflowInput[] = ['firmware-upgrade', 'support-bundle'];
+const ALL_APPLIANCE: readonly WorkflowInput[] = ['firmware-upgrade', 'support-bundle', 'preflight'];
+const PREFLIGHT: readonly WorkflowInput[] = ['preflight'];
 const UPGRADE: readonly WorkflowInput[] = ['firmware-upgrade'];
 const BUNDLE: readonly WorkflowInput[] = ['support-bundle'];
 const FLEET: readonly WorkflowInput[] = ['fleet-run'];
@@ -17,7 +19,7 @@ const FLEET: readonly WorkflowInput[] = ['fleet-run'];
 /** The range of one input field, and its default: an integer in seconds or minutes, or a text's length. */
 export interface InputLimit {
   workflows: readonly WorkflowInput[];
-  unit: 'seconds' | 'minutes' | 'characters' | 'executions';
+  unit: 'seconds' | 'minutes' | 'characters' | 'executions' | 'percent' | 'sessions';
   min: number;
   max: number;
   /** When left out (text where the default is derived). */
@@ -30,15 +32,18 @@ export interface InputLimit {
  * (`settlePolling`).
  */
 export const INPUT_LIMITS = {
-  'appliance.name': { workflows: BOTH, unit: 'characters', min: 1, max: 63 },
+  'appliance.name': { workflows: ALL_APPLIANCE, unit: 'characters', min: 1, max: 63 },
   'appliance.credentialsSecretId': {
-    workflows: BOTH,
+    workflows: ALL_APPLIANCE,
     unit: 'characters',
     min: 1,
     max: 2048,
     default: '<credentialsSecretPrefix><name>',
   },
   'firmware.expectedVersion': { workflows: UPGRADE, unit: 'characters', min: 1, max: 64 },
+  targetVersion: { workflows: PREFLIGHT, unit: 'characters', min: 1, max: 64 },
+  'options.minFreeDiskPercent': { workflows: PREFLIGHT, unit: 'percent', min: 0, max: 100, default: 10 },
+  'options.maxActiveSessions': { workflows: PREFLIGHT, unit: 'sessions', min: 0, max: 100000, default: 'none' },
   'options.upgradeMessage': {
     workflows: UPGRADE,
     unit: 'characters',
@@ -59,7 +64,7 @@ export const INPUT_LIMITS = {
     unit: 'executions',
     min: 1,
     max: 40,
-    default: 'support-bundle: 10, firmware-upgrade: 1',
+    default: 'support-bundle: 10, preflight: 10, firmware-upgrade: 1',
   },
 } as const satisfies Record<string, InputLimit>;
 type LimitName = keyof typeof INPUT_LIMITS;
@@ -346,15 +351,48 @@ export const supportBundleInputSchema = map(
 );
 export type SupportBundleInput = z.output<typeof supportBundleInputSchema>;
 
+/** The preflight's thresholds (README, "Preflight"); the upgrade's gate uses the defaults. */
+const preflightOptionsSchema = z.prefault(
+  z.strictObject({
+    minFreeDiskPercent: z._default(
+      integer('options.minFreeDiskPercent'),
+      INPUT_LIMITS['options.minFreeDiskPercent'].default,
+    ),
+    maxActiveSessions: z._default(z.nullable(integer('options.maxActiveSessions')), null),
+    requireBackupPolicy: z._default(z.boolean(), true),
+    allowClusterMember: z._default(z.boolean(), false),
+    freeOldestSlot: z._default(z.boolean(), false),
+  }),
+  {},
+);
+export type PreflightInputOptions = z.output<typeof preflightOptionsSchema>;
+/** The preflight options with every default: what the upgrade's gate checks with. */
+export const PREFLIGHT_DEFAULTS: PreflightInputOptions = preflightOptionsSchema.parse(undefined);
+
+export const preflightInputSchema = map(
+  z.strictObject({
+    appliance: applianceReferenceSchema,
+    // A string only, as `expectedVersion`.
+    targetVersion: z.optional(text('targetVersion', { trim: true, rule: 'a string such as "8.0.1"' })),
+    options: preflightOptionsSchema,
+  }),
+  (input) => ({ ...input, targetVersion: input.targetVersion ?? null }),
+);
+export type PreflightInput = z.output<typeof preflightInputSchema>;
+
 /** The workflows a fleet run starts, one child execution per appliance. */
-export const FLEET_WORKFLOWS = ['support-bundle', 'firmware-upgrade'] as const;
+export const FLEET_WORKFLOWS = ['support-bundle', 'preflight', 'firmware-upgrade'] as const;
 export type FleetWorkflow = (typeof FLEET_WORKFLOWS)[number];
 
 /**
  * Children at a time when the input does not say: an archive reads the appliance only; an upgrade
  * reboots it, so one at a time (the fleet upgrade's canary and cluster order come with issue 6 of 7).
  */
-export const FLEET_DEFAULT_CONCURRENCY: Record<FleetWorkflow, number> = { 'support-bundle': 10, 'firmware-upgrade': 1 };
+export const FLEET_DEFAULT_CONCURRENCY: Record<FleetWorkflow, number> = {
+  'support-bundle': 10,
+  preflight: 10,
+  'firmware-upgrade': 1,
+};
 
 /**
  * A fleet run (README, "Fleet runs"): `workflow` for each of `appliances` (default: every

@@ -27,6 +27,12 @@ export const WORKFLOW_HELP: Record<WorkflowName, { does: string; example: string
     input: ['{"appliance": "sps-lab-1", "archive": {"bucket": "sps-workflows-archive"}}'],
     note: 'S3: an embedded server (data in .sps-workflows/s3/), or another one with --s3-endpoint URL',
   },
+  preflight: {
+    does: "the vendor's upgrade checklist (disk, integrity, RAID, backup, plugins, cluster, slots), GETs only",
+    example: 'npx --no-install sps-workflows run preflight --input preflight.json --secrets secrets.json',
+    input: ['{"appliance": "sps-lab-1", "targetVersion": "8.0.1"}'],
+    note: 'exit 0 with the report whatever its verdict; 1 only when it could not check',
+  },
   'fleet-run': {
     does: 'one workflow for every registered appliance (each "sps/<name>" secret) or those named',
     example: 'npx --no-install sps-workflows run fleet-run --input nightly.json --secrets secrets.json',

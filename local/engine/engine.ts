@@ -11,8 +11,8 @@ import { OPERATION_NAMES, OPERATIONS, substitutionKey, type OperationName } from
 import type { Deps, Operation } from '../../lambdas/shared/operation';
 import { LocalLockStore } from './adapters';
 
-export type WorkflowName = 'firmware-upgrade' | 'support-bundle' | 'fleet-run';
-export const WORKFLOW_NAMES: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle', 'fleet-run'];
+export type WorkflowName = 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run';
+export const WORKFLOW_NAMES: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle', 'preflight', 'fleet-run'];
 
 export const STATEMACHINES_DIR = join(__dirname, '..', '..', 'statemachines');
 const ACCOUNT = '123456789012';

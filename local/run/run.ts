@@ -303,9 +303,11 @@ export async function runCommand(
   let storage: Awaited<ReturnType<typeof archiveStorage>> | undefined;
   let interrupted: number | undefined;
   try {
-    // A fleet run of archives stores its children's bundles: the same storage, its input checked alike.
+    // A fleet run of archives stores its children's bundles (the same storage, its input checked
+    // alike), a fleet preflight its report.
     const archives =
-      workflow === 'support-bundle' || (workflow === 'fleet-run' && (input as Json).workflow === 'support-bundle');
+      workflow === 'support-bundle' ||
+      (workflow === 'fleet-run' && ['support-bundle', 'preflight'].includes(String((input as Json).workflow)));
     if (archives) storage = await archiveStorage(opts.s3Endpoint, io.stderr);
     if (storage)
       await checkArchiveBucket(

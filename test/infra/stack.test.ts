@@ -40,8 +40,8 @@ function synth(config: DeploymentConfig = CONFIG, withNag = false) {
 }
 
 const { stack, template } = synth();
-/** The state machines: the two appliance workflows and the fleet run. */
-const MACHINES = 3;
+/** The state machines: the three appliance workflows and the fleet run. */
+const MACHINES = 4;
 const resources = (type: string) =>
   Object.values(template.findResources(type)) as Array<{ Properties: Record<string, unknown> }>;
 
@@ -128,8 +128,13 @@ describe('functions', () => {
     const s3Writers = resources('AWS::IAM::Policy').filter((p) =>
       JSON.stringify(p.Properties).includes('s3:PutObject'),
     );
-    expect(s3Writers).toHaveLength(1);
-    expect(JSON.stringify(s3Writers[0])).toContain('/support-bundles/*');
+    expect(s3Writers).toHaveLength(2);
+    const [archiver, reporter] = ['ArchiveSupportBundle', 'ReportFleetRun'].map((fn) =>
+      JSON.stringify(s3Writers.find((p) => JSON.stringify(p).includes(fn))),
+    );
+    expect(archiver).toContain('/support-bundles/*');
+    expect(reporter).toContain('/reports/*');
+    expect(reporter).not.toContain('s3:GetObject');
     const readers = resources('AWS::IAM::Policy').filter((p) =>
       JSON.stringify(p.Properties).includes('secretsmanager:GetSecretValue'),
     );
@@ -264,7 +269,16 @@ describe('state machines', () => {
         },
       },
       {
-        StringEquals: { 'events:source': ['sps-workflows'], 'events:detail-type': ['Fleet Appliances Not Registered'] },
+        StringEquals: {
+          'events:source': ['sps-workflows'],
+          'events:detail-type': ['Preflight Checked', 'Preflight Failed'],
+        },
+      },
+      {
+        StringEquals: {
+          'events:source': ['sps-workflows'],
+          'events:detail-type': ['Fleet Appliances Not Registered', 'Fleet Run Finished'],
+        },
       },
     ]);
     expect(JSON.stringify(statements)).toContain('event-bus/default');
@@ -450,7 +464,23 @@ describe('triggers', () => {
     });
   });
 
-  it('lets the fleet run start, follow and stop only the two appliance workflows', () => {
+  it('schedules the weekly preflight of every registered appliance only when configured', () => {
+    expect(resources('AWS::Scheduler::Schedule')).toHaveLength(1);
+    const { template: t } = synth(
+      parseConfig({ preflight: { schedule: 'cron(0 6 ? * MON *)', timeZone: 'Europe/Budapest', maxConcurrency: 5 } }),
+    );
+    const weekly = Object.values(t.findResources('AWS::Scheduler::Schedule')).find((s) =>
+      JSON.stringify(s).includes('preflight'),
+    )!;
+    expect(weekly.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 6 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Budapest',
+      Target: { Arn: fleetRun, DeadLetterConfig: { Arn: expect.anything() } },
+    });
+    expect(JSON.parse(weekly.Properties.Target.Input as string)).toEqual({ workflow: 'preflight', maxConcurrency: 5 });
+  });
+
+  it('lets the fleet run start, follow and stop only the three appliance workflows', () => {
     const policy = resources('AWS::IAM::Policy').find((p) => JSON.stringify(p).includes('FleetRunStateMachineRole'))!;
     const statements = (
       policy.Properties.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }
@@ -459,12 +489,12 @@ describe('triggers', () => {
       JSON.stringify(
         statements.filter((st) => ([] as unknown[]).concat(st.Action).includes(action)).map((st) => st.Resource),
       );
-    expect(on('states:StartExecution')).toMatch(
-      /FirmwareUpgradeStateMachine.*SupportBundleStateMachine|SupportBundleStateMachine.*FirmwareUpgradeStateMachine/,
-    );
+    for (const machine of ['FirmwareUpgradeStateMachine', 'SupportBundleStateMachine', 'PreflightStateMachine'])
+      expect(on('states:StartExecution')).toContain(machine);
     expect(on('states:StartExecution')).not.toContain('*');
     expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-firmware-upgrade:*');
     expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-support-bundle:*');
+    expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-preflight:*');
     expect(on('events:PutRule')).toContain(':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
   });
 

@@ -33,7 +33,7 @@ const LAMBDA_RETRY = {
 };
 const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
 /** The workflows that work on one appliance; the fleet run starts them as children. */
-const applianceFiles = ['firmware-upgrade.asl.json', 'support-bundle.asl.json'];
+const applianceFiles = ['firmware-upgrade.asl.json', 'support-bundle.asl.json', 'preflight.asl.json'];
 type Asl = { States: Record<string, State>; QueryLanguage?: string; TimeoutSeconds: number };
 const load = (file: string) => {
   const text = readFileSync(join(STATEMACHINES_DIR, file), 'utf8');
@@ -129,7 +129,11 @@ describe.each(applianceFiles)('%s', (file) => {
 
   it('outlives the longest waits its input allows, so each ends in Sps.Timeout and its cleanup, never TIMED_OUT', () => {
     const { fetchMinutes, rebootMinutes, generateMinutes } = MAX_TIMEOUT_MINUTES;
-    const waits = file.startsWith('firmware') ? fetchMinutes + rebootMinutes : generateMinutes;
+    const waits = file.startsWith('firmware')
+      ? fetchMinutes + rebootMinutes
+      : file.startsWith('support')
+        ? generateMinutes
+        : 30; // the preflight has no wait of its own: the lock's 30 minutes
     // An hour more for the steps around the waits (an archive may take four 15-minute attempts).
     expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(waits * 60 + 3600);
   });
@@ -179,7 +183,7 @@ describe.each(applianceFiles)('%s lifecycle events', (file) => {
 });
 
 it('writes the states both appliance workflows share the same way (the lock, the releases, the invalid-input end)', () => {
-  const [a, b] = applianceFiles.map((f) => load(f).asl.States);
+  const [a, ...others] = applianceFiles.map((f) => load(f).asl.States);
   const shared = [
     'Validate input',
     'Publish invalid input',
@@ -195,11 +199,20 @@ it('writes the states both appliance workflows share the same way (the lock, the
   // The workflow's own name and event detail types are the only differences allowed.
   const neutral = (state: State) =>
     JSON.stringify(state)
-      .replace(/firmware-upgrade|support-bundle/g, '<workflow>')
-      .replace(/Firmware Upgrade (Succeeded|Failed)|Support Bundle (Archived|Failed)/g, '<event>');
-  for (const name of shared) expect({ name, state: neutral(a![name]!) }).toEqual({ name, state: neutral(b![name]!) });
+      .replace(/firmware-upgrade|support-bundle|preflight/g, '<workflow>')
+      .replace(
+        /Firmware Upgrade (Succeeded|Failed)|Support Bundle (Archived|Failed)|Preflight (Checked|Failed)/g,
+        '<event>',
+      );
+  for (const b of others)
+    for (const name of shared) expect({ name, state: neutral(a![name]!) }).toEqual({ name, state: neutral(b[name]!) });
 });
 
 it('knows every workflow', () => {
-  expect(files.sort()).toEqual(['firmware-upgrade.asl.json', 'fleet-run.asl.json', 'support-bundle.asl.json']);
+  expect(files.sort()).toEqual([
+    'firmware-upgrade.asl.json',
+    'fleet-run.asl.json',
+    'preflight.asl.json',
+    'support-bundle.asl.json',
+  ]);
 });

@@ -5,6 +5,7 @@ import {
   InputInvalidError,
   MAX_POLLS_PER_LOOP,
   parseInput,
+  preflightInputSchema,
   settlePolling,
   supportBundleInputSchema,
   unwrapEvent,
@@ -147,11 +148,13 @@ const SCHEMAS = {
   'firmware-upgrade': firmwareUpgradeInputSchema,
   'support-bundle': supportBundleInputSchema,
   'fleet-run': fleetRunInputSchema,
+  preflight: preflightInputSchema,
 };
 const VALID: Record<WorkflowInput, Record<string, unknown>> = {
   'firmware-upgrade': { appliance: 'sps-prod-1', firmware },
   'support-bundle': { appliance: 'sps-prod-1' },
   'fleet-run': { workflow: 'support-bundle' },
+  preflight: { appliance: 'sps-prod-1' },
 };
 
 /** `base` with `value` at the dotted `path` (objects on the way created). */

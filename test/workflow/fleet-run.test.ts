@@ -145,7 +145,7 @@ describe('fleet run: support-bundle archival of the registry', () => {
     [{ workflow: 'support-bundle', input: { appliance: 'sps-1' } }, 'input.appliance: set for each child'],
     [{ workflow: 'support-bundle', appliances: ['sps-1', 'sps-1'] }, 'appliances.1: sps-1 is named twice'],
     [{ workflow: 'support-bundle', maxConcurrency: 41 }, 'maxConcurrency: must be an integer from 1 to 40'],
-    [{ workflow: 'reboot-all' }, 'workflow: must be one of support-bundle, firmware-upgrade'],
+    [{ workflow: 'reboot-all' }, 'workflow: must be one of support-bundle, preflight, firmware-upgrade'],
     [
       { workflow: 'firmware-upgrade', input: { firmware: { url: FIRMWARE_URL, sha256: SHA256 } } },
       'appliances: required',

@@ -16,6 +16,15 @@ import {
   firmwareUpgradeSchema,
   infoSchema,
   integratedProductsSchema,
+  integratedProductsReportSchema,
+  healthStatusSchema,
+  systemBackupSchema,
+  backupEncryptionSchema,
+  clusterInterfaceSchema,
+  keyListSchema,
+  pluginSchema,
+  pluginInstancesSchema,
+  pluginIntegritySchema,
   supportBundleCreateSchema,
   supportBundleListSchema,
   supportBundleSchema,
@@ -290,6 +299,58 @@ export class SpsClient {
 
   getIntegratedProducts() {
     return this.json({ method: 'GET', path: '/api/integrated_products' }, integratedProductsSchema);
+  }
+
+  // ---- preflight reads (GETs only) ------------------------------------------------------------
+
+  getIntegratedProductsReport() {
+    return this.json({ method: 'GET', path: '/api/integrated_products' }, integratedProductsReportSchema);
+  }
+
+  getHealthStatus() {
+    return this.json({ method: 'GET', path: '/api/health_status' }, healthStatusSchema);
+  }
+
+  getSystemBackupPolicy() {
+    return this.json({ method: 'GET', path: '/api/configuration/management/system_backup' }, systemBackupSchema);
+  }
+
+  getBackupEncryption() {
+    return this.json(
+      { method: 'GET', path: '/api/configuration/management/exported_configuration_encryption' },
+      backupEncryptionSchema,
+    );
+  }
+
+  getClusterInterface() {
+    return this.json({ method: 'GET', path: '/api/configuration/local_services/cluster' }, clusterInterfaceSchema);
+  }
+
+  listPlugins(type: string) {
+    return this.json({ method: 'GET', path: `/api/configuration/plugins/${segment(type)}` }, keyListSchema);
+  }
+
+  getPlugin(type: string, key: string) {
+    return this.json(
+      { method: 'GET', path: `/api/configuration/plugins/${segment(type)}/${segment(key)}` },
+      pluginSchema,
+    );
+  }
+
+  /** The plugins the AA plugin instances use. */
+  listAaPluginInstancePlugins() {
+    return this.json({ method: 'GET', path: '/api/configuration/policies/aa_plugin_instances' }, pluginInstancesSchema);
+  }
+
+  getPluginIntegrity(type: string, key: string) {
+    const query = new URLSearchParams([
+      ['key', key],
+      ['plugin_type', type],
+      ['ops', 'zip_checksum'],
+      ['ops', 'zip_content'],
+      ['ops', 'unregistered'],
+    ]);
+    return this.json({ method: 'GET', path: `/api/plugin/integrity?${query}` }, pluginIntegritySchema);
   }
 }
 

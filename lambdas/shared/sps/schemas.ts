@@ -42,6 +42,8 @@ export const infoSchema = map(
       firmware_version: z.nullish(stringish),
       version: z.nullish(stringish),
       build_date: z.nullish(z.string()),
+      config_hash: z.nullish(z.string()),
+      roles: z.nullish(z.array(z.string())),
     }),
     meta: z.optional(meta),
   }),
@@ -53,6 +55,10 @@ export const infoSchema = map(
     firmwareVersion: body.firmware_version ?? undefined,
     releaseName: body.version ?? undefined,
     buildDate: body.build_date ?? undefined,
+    /** The hash of the running configuration (authenticated callers only). */
+    configHash: body.config_hash ?? undefined,
+    /** Cluster roles; empty on a standalone appliance (authenticated callers only). */
+    roles: body.roles ?? [],
   }),
 );
 export type ApplianceInfo = z.output<typeof infoSchema>;
@@ -202,3 +208,107 @@ export type IntegratedProduct = z.output<typeof integratedProductsSchema>[number
 
 /** 200 answers that carry nothing we need (DELETE, login). */
 export const anyBodySchema = z.unknown();
+
+/** The documented Starling warnings (README, "Preflight"); where in the answer they appear is not documented. */
+export const STARLING_WARNINGS = [
+  'Information about the integrated Starling products cannot be retrieved.',
+  'The credentials used for accessing Starling are invalid.',
+] as const;
+
+/** `/api/integrated_products` with the Starling warnings found anywhere in the answer. */
+export const integratedProductsReportSchema = map(z.unknown(), (raw) => {
+  const text = JSON.stringify(raw ?? null);
+  return {
+    products: integratedProductsSchema.parse(raw),
+    warnings: STARLING_WARNINGS.filter((w) => text.includes(w)),
+  };
+});
+
+/** A config reference: its key as a string, or `{key, meta}`. */
+const reference = map(z.union([z.string(), z.looseObject({ key: z.string() })]), (r) =>
+  typeof r === 'string' ? r : r.key,
+);
+
+/**
+ * `GET /api/health_status` (NOTES §2.6): every part optional, as older firmware and appliances
+ * without RAID lack some. The document sits at the top level or in `body`.
+ */
+const healthDocument = z.looseObject({
+  firmware: z.optional(z.looseObject({ integrity: z.optional(z.record(z.string(), stringish)) })),
+  raid: z.optional(z.looseObject({ status: z.optional(z.looseObject({ status: z.optional(z.string()) })) })),
+  sessions_total: z.optional(z.number()),
+  system_details: z.optional(
+    z.looseObject({ disk: z.optional(z.looseObject({ percent: z.optional(map(stringish, Number)) })) }),
+  ),
+});
+export const healthStatusSchema = map(
+  z.union([
+    z.looseObject({ health_status: healthDocument }),
+    z.looseObject({ body: z.looseObject({ health_status: healthDocument }) }),
+  ]),
+  (answer) => {
+    type Doc = z.output<typeof healthDocument>;
+    const health =
+      (answer as { health_status?: Doc }).health_status ??
+      (answer as { body: { health_status: Doc } }).body.health_status;
+    const percent = health.system_details?.disk?.percent;
+    return {
+      diskUsedPercent: Number.isFinite(percent) ? percent : undefined,
+      integrity: health.firmware?.integrity,
+      // A raid section without a status is not "no RAID".
+      raid: health.raid ? (health.raid.status?.status ?? 'not reported') : undefined,
+      sessionsTotal: health.sessions_total,
+    };
+  },
+);
+
+export const systemBackupSchema = map(
+  z.looseObject({ body: z.looseObject({ backup_policy: z.nullish(reference) }) }),
+  ({ body }) => body.backup_policy || null,
+);
+
+export const backupEncryptionSchema = map(
+  z.looseObject({ body: z.looseObject({ encryption: z.looseObject({ enabled: z.boolean() }) }) }),
+  ({ body }) => body.encryption.enabled,
+);
+
+export const clusterInterfaceSchema = map(
+  z.looseObject({ body: z.looseObject({ enabled: z.boolean() }) }),
+  ({ body }) => body.enabled,
+);
+
+/** A list of configuration objects: their keys. */
+export const keyListSchema = map(z.looseObject({ items: z.array(z.looseObject({ key: stringish })) }), ({ items }) =>
+  items.map((i) => i.key),
+);
+
+export const pluginSchema = map(
+  z.looseObject({
+    key: stringish,
+    body: z.looseObject({
+      name: z.string(),
+      version: z.nullish(stringish),
+      scb_min_version: z.nullish(stringish),
+      scb_max_version: z.nullish(stringish),
+    }),
+  }),
+  ({ key, body }) => ({
+    key,
+    name: body.name,
+    version: body.version ?? undefined,
+    minVersion: body.scb_min_version ?? undefined,
+    maxVersion: body.scb_max_version ?? undefined,
+  }),
+);
+
+/** The plugins the AA plugin instances refer to. */
+export const pluginInstancesSchema = map(
+  z.looseObject({ items: z.array(z.looseObject({ plugin: z.optional(reference) })) }),
+  ({ items }) => items.flatMap((i) => (i.plugin ? [i.plugin] : [])),
+);
+
+/** `/api/plugin/integrity`: check → verdict. */
+export const pluginIntegritySchema = map(
+  z.looseObject({ body: z.record(z.string(), z.looseObject({ verdict: z.string() })) }),
+  ({ body }) => Object.fromEntries(Object.entries(body).map(([op, r]) => [op, r.verdict])),
+);

@@ -1,0 +1,148 @@
+import * as z from 'zod/mini';
+import { SpsApiError } from '../shared/errors';
+import { applianceSchema } from '../shared/input';
+import { operation } from '../shared/operation';
+import { evaluatePreflight, overallVerdict, type Plugin, type PreflightFacts, type Read } from '../shared/preflight';
+import type { SpsClient } from '../shared/sps/client';
+
+/*
+ * The preflight (README, "Preflight"): the vendor's upgrade checklist, read over REST with GETs
+ * only, one verdict per check. The operation reads; `lambdas/shared/preflight.ts` decides.
+ */
+
+/** The plugin types SPS documents (`/api/configuration/plugins/<type>`). */
+const PLUGIN_TYPES = ['aa', 'credentialstore', 'signingca', 'configuration_sync'] as const;
+
+/**
+ * A read this appliance cannot answer: an endpoint its firmware lacks (404), one the user may not
+ * read (403), or an answer of another shape. Anything else (unreachable, login, TLS) is thrown: the
+ * preflight could not check at all.
+ */
+function unreadable(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'Sps.NotFound') return 'not offered by this firmware (404)';
+  if (err.name === 'Sps.Forbidden') return "the user's group may not read it (403)";
+  if (err.name === 'Sps.InvalidResponse') return `unexpected answer: ${err.message}`;
+  if (err instanceof SpsApiError && err.name === 'Sps.ApiError') return `refused: ${err.message}`;
+  return undefined;
+}
+
+async function read<T>(what: () => Promise<T>): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await what() };
+  } catch (err) {
+    const reason = unreadable(err);
+    if (reason === undefined) throw err;
+    return { ok: false, reason };
+  }
+}
+
+/** Every plugin of every type, with its bounds, its use and its integrity. */
+async function readPlugins(sps: SpsClient): Promise<Read<Plugin[]>> {
+  const inUse = await read(() => sps.listAaPluginInstancePlugins());
+  const plugins: Plugin[] = [];
+  for (const type of PLUGIN_TYPES) {
+    const keys = await read(() => sps.listPlugins(type));
+    // A type this firmware does not have holds no plugins; one the user may not list is unknown.
+    if (!keys.ok && keys.reason.includes('404')) continue;
+    if (!keys.ok) return { ok: false, reason: `${type} plugins: ${keys.reason}` };
+    for (const key of keys.value) {
+      const plugin = await read(() => sps.getPlugin(type, key));
+      if (!plugin.ok) return { ok: false, reason: `${type} plugin ${key}: ${plugin.reason}` };
+      plugins.push({
+        type,
+        ...plugin.value,
+        inUse: type === 'aa' && inUse.ok ? inUse.value.includes(key) : undefined,
+        integrity: await read(() => sps.getPluginIntegrity(type, key)),
+      });
+    }
+  }
+  return { ok: true, value: plugins };
+}
+
+export const preflightOptionsSchema = z.object({
+  minFreeDiskPercent: z.number(),
+  maxActiveSessions: z.nullable(z.number()),
+  requireBackupPolicy: z.boolean(),
+  allowClusterMember: z.boolean(),
+  freeOldestSlot: z.boolean(),
+});
+
+/**
+ * Reads the appliance (info, firmware endpoints, health, backup, plugins, integrated products,
+ * cluster interface, slots) and checks it. Returns the report, what a postcheck compares after
+ * the upgrade, and the configuration hash the upgrade re-reads before its POST.
+ */
+export const runPreflight = operation(
+  'run-preflight',
+  z.object({
+    appliance: applianceSchema,
+    executionId: z.optional(z.string()),
+    targetVersion: z.nullable(z.string()),
+    options: preflightOptionsSchema,
+  }),
+  async ({ appliance, targetVersion, options }, ctx) => {
+    const sps = await ctx.sps(appliance);
+    const info = await sps.getInfo();
+    const [firmwareEndpoints, health, backupPolicy, backupEncryption, integrated, clusterInterface, slots, plugins] =
+      await Promise.all([
+        read(() => sps.listFirmwareEndpoints()),
+        read(() => sps.getHealthStatus()),
+        read(() => sps.getSystemBackupPolicy()),
+        read(() => sps.getBackupEncryption()),
+        read(() => sps.getIntegratedProductsReport()),
+        read(() => sps.getClusterInterface()),
+        read(() => sps.listFirmwareSlots()),
+        readPlugins(sps),
+      ]);
+    const facts: PreflightFacts = {
+      firmwareEndpoints,
+      health,
+      backupPolicy,
+      backupEncryption,
+      plugins,
+      integratedProducts: integrated.ok
+        ? {
+            ok: true,
+            value: {
+              activated: integrated.value.products.filter((p) => p.activated).map((p) => p.name),
+              warnings: integrated.value.warnings,
+            },
+          }
+        : integrated,
+      roles: info.roles,
+      clusterInterface,
+      slots: slots.ok ? { ok: true, value: slots.value.slots } : slots,
+    };
+    const checks = evaluatePreflight(facts, targetVersion, options);
+    const verdict = overallVerdict(checks);
+    ctx.log.info('preflight checked', {
+      verdict,
+      failed: checks.filter((c) => c.verdict === 'fail').map((c) => c.id),
+    });
+    return {
+      report: {
+        appliance: appliance.name,
+        version: info.firmwareVersion ?? null,
+        targetVersion,
+        roles: info.roles,
+        verdict,
+        checks,
+      },
+      // What the postcheck compares after the upgrade (null: could not be read now).
+      snapshot: {
+        roles: info.roles,
+        activatedProducts: facts.integratedProducts.ok ? facts.integratedProducts.value.activated : null,
+        pluginIntegrity: plugins.ok
+          ? Object.fromEntries(
+              plugins.value.map((p) => [
+                `${p.type}/${p.name}`,
+                p.integrity.ok && Object.values(p.integrity.value).every((v) => v === 'passed' || v === 'unavailable'),
+              ]),
+            )
+          : null,
+      },
+      configHash: info.configHash ?? null,
+    };
+  },
+);
