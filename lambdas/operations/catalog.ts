@@ -52,6 +52,7 @@ export const OPERATION_SPECS = {
   'delete-support-bundle': sps(),
   // A dozen GETs, and two per plugin.
   'run-preflight': sps(),
+  'run-postcheck': sps(),
   // A thousand appliances are ten ListSecrets pages; the report is arithmetic.
   'plan-fleet-run': { memoryMb: 256, timeoutSeconds: 60, sps: false, registry: true },
   'report-fleet-run': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },

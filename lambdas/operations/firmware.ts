@@ -382,8 +382,26 @@ export const testFirmware = operation(
  */
 export const upgradeFirmware = operation(
   'upgrade-firmware',
-  z.object({ ...base, slotId, message: nonEmpty(), rebootMinutes: positive() }),
-  async ({ appliance, slotId, message, rebootMinutes }, ctx) => {
+  z.object({
+    ...base,
+    slotId,
+    message: nonEmpty(),
+    rebootMinutes: positive(),
+    /** The configuration the preflight checked (`config_hash`); null: no preflight ran. */
+    configHash: z._default(z.nullable(z.string()), null),
+  }),
+  async ({ appliance, slotId, message, rebootMinutes, configHash }, ctx) => {
+    if (configHash !== null) {
+      // Someone may have changed the configuration since the checks: the run would upgrade an
+      // appliance nobody checked.
+      const now = (await (await ctx.sps(appliance)).getInfo()).configHash ?? null;
+      if (now !== configHash) {
+        throw new NamedError(
+          'Sps.PreflightFailed',
+          `The configuration of ${appliance.name} changed after the preflight (config_hash ${configHash} → ${now ?? 'not reported'}); nothing was upgraded: review the change and run again`,
+        );
+      }
+    }
     const deadline = ctx.now() + rebootMinutes * 60_000;
     let accepted: { slotId: string; testSummary: string | null; answer: 'accepted' | 'unknown' };
     try {

@@ -5,7 +5,7 @@ import type { OperationName } from './catalog';
 import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
-import { runPreflight } from './preflight';
+import { runPostcheck, runPreflight } from './preflight';
 import * as supportBundle from './support-bundle';
 
 export { OPERATION_NAMES, substitutionKey, type OperationName } from './catalog';
@@ -27,6 +27,7 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'archive-support-bundle': archiveSupportBundle,
   'delete-support-bundle': supportBundle.deleteSupportBundle,
   'run-preflight': runPreflight,
+  'run-postcheck': runPostcheck,
   'plan-fleet-run': planFleetRunOperation,
   'report-fleet-run': reportFleetRunOperation,
 };

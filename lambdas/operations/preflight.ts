@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { SpsApiError } from '../shared/errors';
+import { NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { evaluatePreflight, overallVerdict, type Plugin, type PreflightFacts, type Read } from '../shared/preflight';
@@ -80,8 +80,13 @@ export const runPreflight = operation(
     executionId: z.optional(z.string()),
     targetVersion: z.nullable(z.string()),
     options: preflightOptionsSchema,
+    /**
+     * The upgrade's `options.preflight`: with `enforce` a failed check ends the run
+     * (`Sps.PreflightFailed`) before anything changes; the preflight workflow only reports.
+     */
+    mode: z._default(z.enum(['enforce', 'warn', 'report']), 'report'),
   }),
-  async ({ appliance, targetVersion, options }, ctx) => {
+  async ({ appliance, targetVersion, options, mode }, ctx) => {
     const sps = await ctx.sps(appliance);
     const info = await sps.getInfo();
     const [firmwareEndpoints, health, backupPolicy, backupEncryption, integrated, clusterInterface, slots, plugins] =
@@ -116,10 +121,16 @@ export const runPreflight = operation(
     };
     const checks = evaluatePreflight(facts, targetVersion, options);
     const verdict = overallVerdict(checks);
-    ctx.log.info('preflight checked', {
-      verdict,
-      failed: checks.filter((c) => c.verdict === 'fail').map((c) => c.id),
-    });
+    const failed = checks.filter((c) => c.verdict === 'fail');
+    ctx.log.info('preflight checked', { verdict, failed: failed.map((c) => c.id) });
+    if (mode === 'enforce' && failed.length > 0) {
+      throw new NamedError(
+        'Sps.PreflightFailed',
+        `${appliance.name} fails the upgrade checklist${targetVersion ? ` for ${targetVersion}` : ''} (nothing was changed): ${failed
+          .map((c) => `${c.id}: ${c.summary}`)
+          .join('; ')}`,
+      );
+    }
     return {
       report: {
         appliance: appliance.name,
@@ -144,5 +155,63 @@ export const runPreflight = operation(
       },
       configHash: info.configHash ?? null,
     };
+  },
+);
+
+const snapshotSchema = z.object({
+  roles: z.array(z.string()),
+  activatedProducts: z.nullable(z.array(z.string())),
+  pluginIntegrity: z.nullable(z.record(z.string(), z.boolean())),
+});
+
+/**
+ * After the upgrade is proven: what the preflight saw still holds. Integrated products that were
+ * activated still are, plugins that were intact still are, the cluster roles are unchanged;
+ * otherwise `Sps.PostcheckFailed` (the appliance runs the new version; the cause says what changed).
+ */
+export const runPostcheck = operation(
+  'run-postcheck',
+  z.object({ appliance: applianceSchema, executionId: z.optional(z.string()), snapshot: snapshotSchema }),
+  async ({ appliance, snapshot }, ctx) => {
+    const sps = await ctx.sps(appliance);
+    const info = await sps.getInfo();
+    const changes: string[] = [];
+    const sorted = (list: string[]) => [...list].sort().join(', ') || 'none';
+    if (sorted(info.roles) !== sorted(snapshot.roles)) {
+      changes.push(`cluster roles were ${sorted(snapshot.roles)}, now ${sorted(info.roles)}`);
+    }
+    if (snapshot.activatedProducts) {
+      const now = await read(() => sps.getIntegratedProductsReport());
+      if (!now.ok) changes.push(`integrated products cannot be read now (${now.reason})`);
+      else {
+        const active = new Set(now.value.products.filter((p) => p.activated).map((p) => p.name));
+        const lost = snapshot.activatedProducts.filter((name) => !active.has(name));
+        if (lost.length > 0) changes.push(`no longer activated: ${lost.join(', ')}`);
+      }
+    }
+    if (snapshot.pluginIntegrity) {
+      const now = await readPlugins(sps);
+      if (!now.ok) changes.push(`plugins cannot be read now (${now.reason})`);
+      else {
+        const intact = new Map(
+          now.value.map((p) => [
+            `${p.type}/${p.name}`,
+            p.integrity.ok && Object.values(p.integrity.value).every((v) => v === 'passed' || v === 'unavailable'),
+          ]),
+        );
+        const broken = Object.entries(snapshot.pluginIntegrity)
+          .filter(([name, wasIntact]) => wasIntact && intact.get(name) !== true)
+          .map(([name]) => (intact.has(name) ? `${name} fails its integrity check` : `${name} is gone`));
+        changes.push(...broken);
+      }
+    }
+    if (changes.length > 0) {
+      throw new NamedError(
+        'Sps.PostcheckFailed',
+        `${appliance.name} runs ${info.firmwareVersion ?? 'the new firmware'}, but the upgrade changed what the preflight saw: ${changes.join('; ')}`,
+      );
+    }
+    ctx.log.info('postcheck passed');
+    return { passed: true };
   },
 );

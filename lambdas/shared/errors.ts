@@ -10,6 +10,8 @@ export const ERROR_NAMES = [
   'Sps.NoEmptySlot',
   'Sps.FetchFailed',
   'Sps.PrecheckFailed',
+  'Sps.PreflightFailed',
+  'Sps.PostcheckFailed',
   'Sps.VersionMismatch',
   'Sps.UpgradeReverted',
   'Sps.Timeout',

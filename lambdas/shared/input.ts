@@ -307,6 +307,10 @@ export const firmwareUpgradeInputSchema = map(
         dryRun: z._default(z.boolean(), false),
         upgradeMessage: z.optional(text('options.upgradeMessage', { trim: true })),
         freeOldestSlot: z._default(z.boolean(), false),
+        preflight: z._default(
+          z.enum(['enforce', 'warn', 'off'], { error: 'must be "enforce", "warn" or "off"' }),
+          'enforce',
+        ),
       },
       ['fetchMinutes', 'rebootMinutes'],
     ),

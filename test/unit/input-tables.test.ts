@@ -19,6 +19,7 @@ function tableOf(section: string): Map<string, string[]> {
 const TABLES = {
   'firmware-upgrade': tableOf('Firmware upgrade'),
   'support-bundle': tableOf('Support-bundle archival'),
+  preflight: tableOf('Preflight'),
   'fleet-run': tableOf('Fleet runs'),
 };
 
