@@ -89,17 +89,16 @@ export const runPreflight = operation(
   async ({ appliance, targetVersion, options, mode }, ctx) => {
     const sps = await ctx.sps(appliance);
     const info = await sps.getInfo();
-    const [firmwareEndpoints, health, backupPolicy, backupEncryption, integrated, clusterInterface, slots, plugins] =
-      await Promise.all([
-        read(() => sps.listFirmwareEndpoints()),
-        read(() => sps.getHealthStatus()),
-        read(() => sps.getSystemBackupPolicy()),
-        read(() => sps.getBackupEncryption()),
-        read(() => sps.getIntegratedProductsReport()),
-        read(() => sps.getClusterInterface()),
-        read(() => sps.listFirmwareSlots()),
-        readPlugins(sps),
-      ]);
+    // One read at a time: a dozen GETs take seconds, and an appliance's session may serve only so
+    // many requests before it asks for a fresh login (which each call does once).
+    const firmwareEndpoints = await read(() => sps.listFirmwareEndpoints());
+    const health = await read(() => sps.getHealthStatus());
+    const backupPolicy = await read(() => sps.getSystemBackupPolicy());
+    const backupEncryption = await read(() => sps.getBackupEncryption());
+    const integrated = await read(() => sps.getIntegratedProductsReport());
+    const clusterInterface = await read(() => sps.getClusterInterface());
+    const slots = await read(() => sps.listFirmwareSlots());
+    const plugins = await readPlugins(sps);
     const facts: PreflightFacts = {
       firmwareEndpoints,
       health,
@@ -123,10 +122,12 @@ export const runPreflight = operation(
     const verdict = overallVerdict(checks);
     const failed = checks.filter((c) => c.verdict === 'fail');
     ctx.log.info('preflight checked', { verdict, failed: failed.map((c) => c.id) });
-    if (mode === 'enforce' && failed.length > 0) {
+    // No empty slot is the fetch step's to refuse: Sps.NoEmptySlot names the slot a real run frees.
+    const blocking = failed.filter((c) => c.id !== 'empty-slot');
+    if (mode === 'enforce' && blocking.length > 0) {
       throw new NamedError(
         'Sps.PreflightFailed',
-        `${appliance.name} fails the upgrade checklist${targetVersion ? ` for ${targetVersion}` : ''} (nothing was changed): ${failed
+        `${appliance.name} fails the upgrade checklist${targetVersion ? ` for ${targetVersion}` : ''} (nothing was changed): ${blocking
           .map((c) => `${c.id}: ${c.summary}`)
           .join('; ')}`,
       );
@@ -180,7 +181,7 @@ export const runPostcheck = operation(
     if (sorted(info.roles) !== sorted(snapshot.roles)) {
       changes.push(`cluster roles were ${sorted(snapshot.roles)}, now ${sorted(info.roles)}`);
     }
-    if (snapshot.activatedProducts) {
+    if (snapshot.activatedProducts?.length) {
       const now = await read(() => sps.getIntegratedProductsReport());
       if (!now.ok) changes.push(`integrated products cannot be read now (${now.reason})`);
       else {
@@ -189,7 +190,7 @@ export const runPostcheck = operation(
         if (lost.length > 0) changes.push(`no longer activated: ${lost.join(', ')}`);
       }
     }
-    if (snapshot.pluginIntegrity) {
+    if (snapshot.pluginIntegrity && Object.values(snapshot.pluginIntegrity).some(Boolean)) {
       const now = await readPlugins(sps);
       if (!now.ok) changes.push(`plugins cannot be read now (${now.reason})`);
       else {

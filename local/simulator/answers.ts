@@ -28,6 +28,10 @@ export const error = (status: number, type: string, message: string, details: un
   body: envelope(type, message, details, href),
 });
 
+/** 404 NotFound ("The requested object does not exist"), naming the path: no such endpoint or object. */
+export const unknownPath = (path: string): SimAction =>
+  error(404, 'NotFound', 'The requested object does not exist', { path }, path);
+
 /** `IncompleteRequestBodyError` naming the missing body fields (vendor sample). */
 export const incomplete = (missing: string[], path: string): SimAction =>
   error(

@@ -5,6 +5,10 @@ import { Firmware } from './firmware/firmware';
 import { FIRMWARE_ROUTES } from './firmware/routes';
 import { INFO_ROUTES, INTEGRATED_PRODUCTS_ROUTES } from './info';
 import { withDefaults, type ApplianceOptions, type OperatorFetch, type Settings } from './options';
+import { CONFIGURATION_ROUTES, privilegeRequired } from './preflight/configuration';
+import { HEALTH_ROUTES } from './preflight/health';
+import { PLUGIN_ROUTES } from './preflight/plugins';
+import { PreflightState } from './preflight/state';
 import { lengthRequired, readJson, tokenRequired } from './protocol';
 import { Router } from './router';
 import { scenarioNamed, type Behaviour, type ScenarioName } from './scenarios';
@@ -23,7 +27,10 @@ const ROUTER = new Router<Appliance>()
   .mount(INFO_ROUTES, (a) => a)
   .mount(INTEGRATED_PRODUCTS_ROUTES, (a) => a)
   .mount(FIRMWARE_ROUTES, (a) => a.firmware)
-  .mount(BUNDLE_ROUTES, (a) => a.bundles);
+  .mount(BUNDLE_ROUTES, (a) => a.bundles)
+  .mount(HEALTH_ROUTES, (a) => a.preflight)
+  .mount(CONFIGURATION_ROUTES, (a) => a.preflight)
+  .mount(PLUGIN_ROUTES, (a) => a.preflight);
 
 export class Appliance {
   readonly name: string;
@@ -34,6 +41,8 @@ export class Appliance {
   readonly sessions: Sessions;
   readonly firmware: Firmware;
   readonly bundles: SupportBundles;
+  /** What the upgrade checklist reads: health, backup, cluster interface, plugins, the config hash. */
+  readonly preflight: PreflightState;
   private readonly faults = new Faults();
 
   constructor(options: ApplianceOptions, now: number) {
@@ -47,6 +56,7 @@ export class Appliance {
     this.sessions = new Sessions(this.settings, behaviour);
     this.firmware = new Firmware(this.settings, behaviour, () => this.sessions.clear(), now, initial);
     this.bundles = new SupportBundles(this.settings, behaviour, (req) => this.faults.truncates(req), now, initial);
+    this.preflight = new PreflightState(this.settings);
   }
 
   /** The current scenario's switches (switching scenario takes effect at the next request). */
@@ -57,6 +67,11 @@ export class Appliance {
   /** The running version. */
   get firmwareVersion(): string {
     return this.firmware.version;
+  }
+
+  /** `config_hash` of the authenticated `/api/info`. */
+  get configHash(): string {
+    return this.preflight.configHash;
   }
 
   /** Every session id this appliance ever issued (tests scan outputs for them). */
@@ -72,6 +87,11 @@ export class Appliance {
 
   expireSessions(): void {
     this.sessions.clear();
+  }
+
+  /** What an administrator committing a configuration change does: `config_hash` changes. */
+  changeConfiguration(): void {
+    this.preflight.changeConfiguration();
   }
 
   /** What an administrator canceling every running download in the web interface does. */
@@ -109,6 +129,9 @@ export class Appliance {
         ...firmware.fetchView(f, now),
       })),
       bundles: this.bundles.visible(now).map((b) => ({ key: b.key, ...this.bundles.view(b, now) })),
+      configHash: this.preflight.configHash,
+      // The keys of the aa_plugin_instances items (their list shows none, as in the vendor sample).
+      pluginInstances: this.preflight.inUse().map((p) => ({ key: p.instanceKey!, plugin: p.key })),
     };
   }
 
@@ -121,6 +144,7 @@ export class Appliance {
 
   handle(req: SimRequest, now: number): SimAction {
     const action = this.respond(req, now);
+    this.preflight.answered(req, action, this.behaviour);
     return this.faults.losesAnswer(req) ? { kind: 'reset' } : action;
   }
 
@@ -131,7 +155,7 @@ export class Appliance {
 
   /**
    * Injected faults first, then the reboot, the protocol rules, the flaky scenarios' bursts, the
-   * public routes (login, /api/info), the session and the body; then the endpoint.
+   * public routes (login, /api/info), the session, the privilege and the body; then the endpoint.
    */
   private respond(req: SimRequest, now: number): SimAction {
     this.settle(now);
@@ -145,6 +169,8 @@ export class Appliance {
     if (early) return early;
 
     if (!this.sessions.authenticate(req, now)) return unauthenticated(req);
+    const refused = privilegeRequired(req, this.preflight);
+    if (refused) return refused;
     const json = readJson(req);
     if ('refused' in json) return json.refused;
     return ROUTER.route(req, now, this, json.body, { remaining_seconds: this.settings.sessionIdleSeconds });

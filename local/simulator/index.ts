@@ -1,5 +1,11 @@
 export { type Fault } from './faults';
-export { type ApplianceOptions, type IntegratedProduct, type OperatorFetch } from './options';
+export {
+  type ApplianceChecklist,
+  type ApplianceOptions,
+  type IntegratedProduct,
+  type OperatorFetch,
+  type PluginOptions,
+} from './options';
 export { SCENARIOS, type ScenarioName } from './scenarios';
 export { SimClock } from './clock';
 export { bundleSha256 } from './content';

@@ -7,9 +7,29 @@ import type { Sessions } from './sessions';
 export interface AboutAppliance {
   readonly name: string;
   readonly firmwareVersion: string;
+  /** Changes whenever the configuration does. */
+  readonly configHash: string;
   readonly sessions: Sessions;
-  readonly settings: Pick<Settings, 'roles' | 'integratedProducts' | 'sessionIdleSeconds'>;
+  readonly settings: Pick<Settings, 'roles' | 'integratedProducts' | 'sessionIdleSeconds' | 'starlingWarning'>;
 }
+
+/**
+ * The warnings the vendor page says `GET /api/integrated_products` gives "when SPS is joined to One
+ * Identity Starling, but One Identity Starling is not available" and when the credentials for it
+ * are invalid. Where in the answer they appear is not documented: the simulator puts them in a
+ * top-level `warnings` array of strings beside `items`. A client must look for the documented
+ * texts anywhere in the answer, not only there.
+ */
+export const STARLING_WARNINGS = {
+  unavailable:
+    'Information about the integrated Starling products cannot be retrieved.\n' +
+    'Check the following:\n' +
+    '- The Starling cloud service is available.\n' +
+    '- Your SPS appliance is connected to the Internet.',
+  'invalid-credentials':
+    'The credentials used for accessing Starling are invalid. This may happen because SPS was un-joined from ' +
+    'Starling and restored to a previous joined state. Re-join the SPS to get valid credentials.',
+} as const;
 
 const route = routesOf<AboutAppliance>();
 
@@ -42,7 +62,7 @@ export const INFO_ROUTES: RouteModule<AboutAppliance> = {
         const body = {
           analytics_enabled: false,
           build_date: '2026-06-15T20:18:40+00:00',
-          config_hash: '2abde4c81d9b544bf53fae4f4b9657fc',
+          config_hash: state.configHash,
           ...common,
           firmware_version: state.firmwareVersion,
           roles: [...state.settings.roles],
@@ -60,11 +80,15 @@ export const INTEGRATED_PRODUCTS_ROUTES: RouteModule<AboutAppliance> = {
   routes: [
     route('/api/integrated_products', {
       // The vendor samples are `{"items": [...]}` and nothing else: no meta.
-      GET: ({ state }) => ({
-        kind: 'json',
-        status: 200,
-        body: { items: state.settings.integratedProducts.map((p) => ({ ...p })) },
-      }),
+      GET: ({ state }) => {
+        const warning = state.settings.starlingWarning;
+        const items = state.settings.integratedProducts.map((p) => ({ ...p }));
+        return {
+          kind: 'json',
+          status: 200,
+          body: warning ? { items, warnings: [STARLING_WARNINGS[warning]] } : { items },
+        };
+      },
     }),
   ],
 };

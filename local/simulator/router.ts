@@ -1,4 +1,4 @@
-import { error, type SimAction, type SimRequest } from './answers';
+import { error, unknownPath, type SimAction, type SimRequest } from './answers';
 
 /*
  * The route table: method + path pattern → handler. Each concern (sessions, info, firmware,
@@ -120,9 +120,7 @@ export class Router<A> {
     if (answer) return answer;
     const { path } = req;
     const known = this.prefixes.some((prefix) => path.startsWith(prefix));
-    return known
-      ? error(405, 'MethodNotAllowed', 'Method not allowed', { path }, path)
-      : error(404, 'NotFound', 'The requested object does not exist', { path }, path);
+    return known ? error(405, 'MethodNotAllowed', 'Method not allowed', { path }, path) : unknownPath(path);
   }
 
   private dispatch(

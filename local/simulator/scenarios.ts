@@ -1,3 +1,5 @@
+import type { ApplianceChecklist } from './options';
+
 /*
  * Scenarios as data: what an appliance starts with, and how it misbehaves. A new scenario is one
  * entry of SCENARIO_TABLE; a new kind of misbehaviour is a switch here, read where it applies.
@@ -21,10 +23,18 @@ export interface Behaviour {
   upgradeAnswers502?: boolean;
   /** The appliance reboots after an upgrade and comes back on the previous firmware. */
   upgradeReverts?: boolean;
+  /**
+   * Someone changes the configuration (a new `config_hash` in `/api/info`) right after the first
+   * precheck (`POST /api/firmware/test`) the appliance answers 200, once. Tests that need another
+   * moment call `changeConfiguration()` themselves.
+   */
+  configChangesAfterPrecheck?: boolean;
 }
 
 /** What an appliance starts with (options given explicitly win). */
-export interface InitialState {
+export interface InitialState extends ApplianceChecklist {
+  /** `body.roles` of the authenticated `/api/info`. */
+  roles?: readonly string[];
   /** It already runs what a fetch of the catalog's first URL installs (8.0.1 without a catalog). */
   runsCatalogVersion?: boolean;
   rebootSeconds?: number;
@@ -44,6 +54,15 @@ export interface Scenario extends Behaviour {
   initial?: InitialState;
 }
 
+const OUT_OF_RANGE_PLUGIN = {
+  type: 'aa',
+  name: 'LegacyMfaPlugin',
+  version: '2.3',
+  scbMinVersion: '7.0',
+  scbMaxVersion: '7.4',
+  inUse: true,
+} as const;
+
 const SCENARIO_TABLE = {
   happy: {},
   'precheck-fails': { precheckFails: true },
@@ -61,6 +80,21 @@ const SCENARIO_TABLE = {
   'upgrade-502': { upgradeAnswers502: true },
   'upgrade-reverts': { upgradeReverts: true },
   'foreign-fetch': { initial: { operatorFetch: true } },
+  // The vendor's upgrade checklist, as the preflight reads it (GETs only).
+  'low-disk': { initial: { diskUsedPercent: 95 } },
+  'firmware-corrupted': { initial: { firmwareIntegrity: { core: 'CORRUPTED' } } },
+  'raid-degraded': { initial: { raid: 'DEGRADED' } },
+  'sessions-active': { initial: { sessionsInProgress: { ssh: 3, rdp: 2 } } },
+  'no-backup-policy': { initial: { backupPolicy: null } },
+  // The appliance runs 7.5.1 (the default); the upgrade goes to 8.0.1. The plugin allows up to 7.4.
+  'plugin-out-of-range-in-use': { initial: { plugins: [OUT_OF_RANGE_PLUGIN] } },
+  'plugin-out-of-range-unused': { initial: { plugins: [{ ...OUT_OF_RANGE_PLUGIN, inUse: false }] } },
+  'plugin-integrity-failed': { initial: { plugins: [{ type: 'aa', integrity: { zip_content: 'failed' } }] } },
+  'starling-warning': { initial: { starlingWarning: 'unavailable' } },
+  'no-health-status': { initial: { healthStatusEndpoint: false } },
+  'no-config-privilege': { initial: { configurationPrivilege: false } },
+  'cluster-member': { initial: { roles: ['managed-host', 'search-minion'], clusterInterface: true } },
+  'config-changes': { configChangesAfterPrecheck: true },
 } as const satisfies Record<string, Scenario>;
 
 export type ScenarioName = keyof typeof SCENARIO_TABLE;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { SimRequest } from './answers';
 import { Appliance } from './appliance';
 import type { Fault } from './faults';
-import type { ApplianceOptions, OperatorFetch } from './options';
+import type { ApplianceOptions, IntegratedProduct, OperatorFetch } from './options';
 import type { ScenarioName } from './scenarios';
 import { makeCertificates } from './certs';
 import { SimClock } from './clock';
@@ -64,6 +64,10 @@ export interface SimulatedAppliance {
   state(): ReturnType<Appliance['state']>;
   expectedBundle(key: string): { bytes: number; sha256: string; fileName: string };
   expireSessions(): void;
+  /** Changes the configuration, as an administrator committing a change would: `config_hash` changes. */
+  changeConfiguration(): void;
+  /** What `/api/integrated_products` lists from now on (a product deactivated by an upgrade, say). */
+  setIntegratedProducts(products: IntegratedProduct[]): void;
   /** Cancels every running download, as an administrator would in the web interface. */
   cancelFetches(): void;
   /**
@@ -261,6 +265,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state: () => appliance.state(clock.now()),
       expectedBundle: (key) => appliance.expectedBundle(key),
       expireSessions: () => appliance.expireSessions(),
+      changeConfiguration: () => appliance.changeConfiguration(),
+      setIntegratedProducts: (products) => appliance.settings.integratedProducts.splice(0, Infinity, ...products),
       cancelFetches: () => appliance.cancelFetches(clock.now()),
       startFetch: (url, fetchOptions) => appliance.startFetch(clock.now(), url, fetchOptions),
       injectFault: (fault) => appliance.injectFault(fault),

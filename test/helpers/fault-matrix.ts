@@ -8,7 +8,7 @@ import { simulatedCredentials } from '../../local/simulator/credentials';
 import { bundleInput, failSecondPart, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
 
 /*
- * The fault matrix: both workflows against every simulator scenario and injected fault. Each case
+ * The fault matrix: the appliance workflows against every simulator scenario and injected fault. Each case
  * states the end it must reach; `runCase` also reports what was asked of the appliance, what is
  * left on it and in S3, so that the README's "Reliability" table is generated from real runs
  * (`npm run fault-matrix`; test/fault-matrix.test.ts fails when the README drifts).
@@ -234,6 +234,59 @@ export const CASES: FaultCase[] = [
     firmware: { expectedVersion: undefined },
     expect: 'SUCCEEDED already-current',
   },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'preflight fails (degraded RAID)',
+    appliance: { scenario: 'raid-degraded' },
+    expect: 'FAILED Sps.PreflightFailed',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'preflight fails, options.preflight warn',
+    appliance: { scenario: 'no-backup-policy' },
+    options: { preflight: 'warn' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'configuration changed after the precheck',
+    appliance: { scenario: 'config-changes' },
+    expect: 'FAILED Sps.PreflightFailed',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'a plugin in use does not support the target',
+    appliance: { scenario: 'plugin-out-of-range-in-use' },
+    expect: 'FAILED Sps.PreflightFailed',
+  },
+  { workflow: 'preflight', fault: 'none (healthy appliance)', expect: 'SUCCEEDED verdict pass' },
+  { workflow: 'preflight', fault: 'low disk', appliance: { scenario: 'low-disk' }, expect: 'SUCCEEDED verdict fail' },
+  {
+    workflow: 'preflight',
+    fault: 'firmware without /api/health_status (404)',
+    appliance: { scenario: 'no-health-status' },
+    expect: 'SUCCEEDED verdict warn',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'user without the configuration privilege (403)',
+    appliance: { scenario: 'no-config-privilege' },
+    expect: 'SUCCEEDED verdict warn',
+  },
+  {
+    workflow: 'preflight',
+    fault: '401 mid-run (session expires)',
+    appliance: { scenario: 'session-expires' },
+    expect: 'SUCCEEDED verdict pass',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'connection resets',
+    appliance: { scenario: 'connection-resets' },
+    expect: 'SUCCEEDED verdict pass',
+  },
+  { workflow: 'preflight', fault: 'wrong password', setup: wrongPassword, expect: 'FAILED Sps.AuthenticationFailed' },
+  { workflow: 'preflight', fault: 'untrusted certificate', setup: noCa, expect: 'FAILED Sps.TlsError' },
   { workflow: 'support-bundle', fault: 'none (happy path)', expect: 'SUCCEEDED archived' },
   {
     workflow: 'support-bundle',
@@ -332,11 +385,14 @@ export async function runCase(c: FaultCase): Promise<MatrixRow> {
     const input =
       c.workflow === 'firmware-upgrade'
         ? firmwareInput(h, { firmware: c.firmware, options: c.options })
-        : bundleInput(h, { options: c.options });
+        : c.workflow === 'preflight'
+          ? { appliance: h.ref(), targetVersion: '8.0.1', ...(c.options ? { options: c.options } : {}) }
+          : bundleInput(h, { options: c.options });
     const result = await h.run(c.workflow, input, c.onWait ? () => c.onWait!(h) : undefined);
     if (leakedSecrets(h, result).length)
       throw new Error(`${c.fault}: a secret leaked into the history, logs or output`);
-    const outcome = (result.output as { outcome?: string } | undefined)?.outcome ?? 'archived';
+    const output = result.output as { outcome?: string; verdict?: string } | undefined;
+    const outcome = output?.outcome ?? (output?.verdict ? `verdict ${output.verdict}` : 'archived');
     const end = result.status === 'SUCCEEDED' ? `SUCCEEDED ${outcome}` : `FAILED ${result.error}`;
     const changes = [
       ...new Set(

@@ -130,6 +130,22 @@ const integrated = (file: string): Case => ({
   parsed: (r) => expect(r).toEqual(products(file).map(({ name, link, activated }) => ({ name, link, activated }))),
 });
 
+/*
+ * The preflight samples: the client's reads of them are being written beside this; until they land,
+ * these cases send the request by hand and check the answer's values here.
+ */
+const SAMPLE_PLUGIN = { type: 'aa', key: '2080160955734bb2a1ddf9', name: 'AAPluginExample', version: '1.1' } as const;
+const get =
+  (path: string) =>
+  async ({ raw }: Ctx) =>
+    (await raw('GET', path)).body.json();
+const preflight = (path: string, c: Omit<Case, 'run' | 'request' | 'status'>): Case => ({
+  run: get(path),
+  request: ['GET', new RegExp(`^${path.replace(/[?]/g, '\\?')}$`)],
+  status: 200,
+  ...c,
+});
+
 const CASES: Record<string, Case[]> = {
   'info-anonymous.json': [
     {
@@ -357,6 +373,86 @@ const CASES: Record<string, Case[]> = {
           'in-progress',
           'queued',
         ]),
+    },
+  ],
+  'health-status.json': [
+    preflight('/api/health_status', {
+      // As in the sample: a corrupted core, and sessions of every protocol.
+      appliance: {
+        firmwareIntegrity: { core: 'CORRUPTED' },
+        sessionsInProgress: { http: 1, ica: 2, mssql: 3, rdp: 4, ssh: 5, telnet: 6, vnc: 7 },
+      },
+      parsed: (r) =>
+        expect(r).toMatchObject({
+          health_status: {
+            firmware: { integrity: { boot: 'OK', core: 'CORRUPTED' } },
+            sessions_total: 28,
+            system_details: { disk: { percent: 40 } },
+          },
+        }),
+    }),
+  ],
+  'system-backup.json': [
+    preflight('/api/configuration/management/system_backup', {
+      parsed: (r) => expect(r).toMatchObject({ body: { backup_policy: expect.stringMatching(/\S/) } }),
+    }),
+  ],
+  'exported-configuration-encryption.json': [
+    preflight('/api/configuration/management/exported_configuration_encryption', {
+      parsed: (r) => expect(r).toMatchObject({ body: { encryption: { enabled: true } } }),
+    }),
+  ],
+  'cluster-interface.json': [
+    preflight('/api/configuration/local_services/cluster', {
+      appliance: { clusterInterface: true },
+      parsed: (r) => expect(r).toMatchObject({ body: { enabled: true } }),
+    }),
+  ],
+  'plugins-aa-list.json': [
+    preflight('/api/configuration/plugins/aa', {
+      appliance: { plugins: [SAMPLE_PLUGIN] },
+      rules: { extra: SESSION_META },
+      parsed: (r) => expect(r).toMatchObject({ items: [{ key: SAMPLE_PLUGIN.key }] }),
+    }),
+  ],
+  'plugin-aa-one.json': [
+    preflight(`/api/configuration/plugins/aa/${SAMPLE_PLUGIN.key}`, {
+      appliance: { plugins: [SAMPLE_PLUGIN] },
+      rules: { extra: SESSION_META },
+      parsed: (r) =>
+        expect(r).toMatchObject({
+          key: SAMPLE_PLUGIN.key,
+          body: { name: 'AAPluginExample', version: '1.1', scb_min_version: '', scb_max_version: '' },
+        }),
+    }),
+  ],
+  'aa-plugin-instances-list.json': [
+    preflight('/api/configuration/policies/aa_plugin_instances', {
+      appliance: { plugins: [{ ...SAMPLE_PLUGIN, inUse: true }] },
+      parsed: (r) => expect(r).toMatchObject({ items: [{ plugin: SAMPLE_PLUGIN.key }] }),
+    }),
+  ],
+  'aa-plugin-instance-one.json': [
+    {
+      appliance: { plugins: [{ ...SAMPLE_PLUGIN, inUse: true }] },
+      // The list names no instance keys (as in the sample): the appliance's state does.
+      run: (ctx) =>
+        get(`/api/configuration/policies/aa_plugin_instances/${ctx.appliance.state().pluginInstances[0]!.key}`)(ctx),
+      request: ['GET', /^\/api\/configuration\/policies\/aa_plugin_instances\/[0-9a-f]{22}$/],
+      status: 200,
+      parsed: (r) => expect(r).toMatchObject({ body: { plugin: { key: SAMPLE_PLUGIN.key } } }),
+    },
+  ],
+  'plugin-integrity.json': [
+    {
+      appliance: { plugins: [SAMPLE_PLUGIN] },
+      run: get(
+        `/api/plugin/integrity?key=${SAMPLE_PLUGIN.key}&plugin_type=aa&ops=zip_checksum&ops=zip_content&ops=unregistered`,
+      ),
+      request: ['GET', /^\/api\/plugin\/integrity$/],
+      status: 200,
+      // The sample's verdicts and reasons, exactly.
+      parsed: (r) => expect(r).toEqual(fixture('plugin-integrity.json')),
     },
   ],
   'integrated-products-empty.json': [integrated('integrated-products-empty.json')],

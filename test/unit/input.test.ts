@@ -45,6 +45,7 @@ describe('firmware upgrade input', () => {
     expect(input.options).toEqual({
       dryRun: false,
       freeOldestSlot: false,
+      preflight: 'enforce',
       upgradeMessage: 'Upgrade to 8.0.1 by sps-workflows',
       polling: { minSeconds: 10, maxSeconds: 300 },
       timeouts: { fetchMinutes: 120, rebootMinutes: 45 },

@@ -1,6 +1,15 @@
+import * as z from 'zod/mini';
 import type { ZodMiniType } from 'zod/mini';
 import {
+  backupEncryptionSchema,
+  clusterInterfaceSchema,
   errorEnvelopeSchema,
+  healthStatusSchema,
+  keyListSchema,
+  pluginInstancesSchema,
+  pluginIntegritySchema,
+  pluginSchema,
+  systemBackupSchema,
   firmwareEndpointsSchema,
   firmwareFetchListSchema,
   firmwareFetchSchema,
@@ -36,6 +45,16 @@ const SCHEMA_OF: Record<string, ZodMiniType> = {
   'error-incomplete-request-body.json': errorEnvelopeSchema,
   'error-firmware-test-failed.json': errorEnvelopeSchema,
   'error-support-bundle-download-not-found.json': errorEnvelopeSchema,
+  'health-status.json': healthStatusSchema,
+  'system-backup.json': systemBackupSchema,
+  'exported-configuration-encryption.json': backupEncryptionSchema,
+  'cluster-interface.json': clusterInterfaceSchema,
+  'plugins-aa-list.json': keyListSchema,
+  'plugin-aa-one.json': pluginSchema,
+  'aa-plugin-instances-list.json': pluginInstancesSchema,
+  // Not read by the client (the list names each instance's plugin); its reference has the same shape.
+  'aa-plugin-instance-one.json': z.looseObject({ body: z.looseObject({ plugin: z.looseObject({ key: z.string() }) }) }),
+  'plugin-integrity.json': pluginIntegritySchema,
 };
 
 describe('vendor samples', () => {
@@ -46,6 +65,49 @@ describe('vendor samples', () => {
   it.each(Object.entries(SCHEMA_OF))('%s parses', (name, schema) => {
     const result = schema.safeParse(fixture(name));
     expect(result.error?.issues ?? []).toEqual([]);
+  });
+
+  it('reads what the preflight needs from the vendor samples', () => {
+    expect(healthStatusSchema.parse(fixture('health-status.json'))).toMatchObject({
+      integrity: { boot: 'OK', core: 'CORRUPTED' },
+      diskUsedPercent: expect.any(Number),
+      sessionsTotal: expect.any(Number),
+    });
+    expect(systemBackupSchema.parse(fixture('system-backup.json'))).toBe('<key-to-a-backup-policy>');
+    expect(systemBackupSchema.parse({ body: { backup_policy: '' } })).toBeNull();
+    expect(systemBackupSchema.parse({ body: {} })).toBeNull();
+    expect(backupEncryptionSchema.parse(fixture('exported-configuration-encryption.json'))).toBe(true);
+    expect(clusterInterfaceSchema.parse(fixture('cluster-interface.json'))).toBe(true);
+    expect(keyListSchema.parse(fixture('plugins-aa-list.json'))).toEqual(['2080160955734bb2a1ddf9']);
+    expect(pluginSchema.parse(fixture('plugin-aa-one.json'))).toEqual({
+      key: '2080160955734bb2a1ddf9',
+      name: 'AAPluginExample',
+      version: '1.1',
+      minVersion: '',
+      maxVersion: '',
+    });
+    expect(pluginInstancesSchema.parse(fixture('aa-plugin-instances-list.json'))).toEqual(['8876228625d67aa91e2253']);
+    expect(pluginIntegritySchema.parse(fixture('plugin-integrity.json'))).toEqual({
+      zip_checksum: 'passed',
+      zip_content: 'passed',
+      unregistered: 'unavailable',
+    });
+    expect(infoSchema.parse(fixture('info-authenticated.json'))).toMatchObject({
+      configHash: '2abde4c81d9b544bf53fae4f4b9657fc',
+      roles: ['central-management', 'search-master'],
+    });
+  });
+
+  it('reads a health document without RAID as no RAID, and one wrapped in body alike', () => {
+    const doc = {
+      firmware: { integrity: { core: 'OK' } },
+      sessions_total: 2,
+      system_details: { disk: { percent: 91.5 } },
+    };
+    const expected = { diskUsedPercent: 91.5, integrity: { core: 'OK' }, raid: undefined, sessionsTotal: 2 };
+    expect(healthStatusSchema.parse({ health_status: doc })).toEqual(expected);
+    expect(healthStatusSchema.parse({ body: { health_status: doc } })).toEqual(expected);
+    expect(healthStatusSchema.parse({ health_status: { raid: {} } }).raid).toBe('not reported');
   });
 
   it('reads the anonymous /api/info view as one without a firmware version', () => {

@@ -62,6 +62,7 @@ describe('firmware upgrade', () => {
         removedSlotId: null,
         upgradeRequested: true,
       },
+      preflight: expect.objectContaining({ appliance: 'sps-sim-1', targetVersion: '8.0.1', verdict: 'pass' }),
     });
     const state = h.sim.appliance('sps-sim-1').state();
     // The record of the fetch this run started is removed once its slot is known.
@@ -84,7 +85,15 @@ describe('firmware upgrade', () => {
     ]);
     // The reboot was seen (refused connections), then a fresh login proved the version and the slot.
     expect(h.sim.journal.entries().some((e) => e.status === 'refused' || e.status === 'reset')).toBe(true);
-    expect(calls.slice(-3)).toEqual(['GET /api/authentication', 'GET /api/info', 'GET /api/firmware/slots']);
+    const lastLogin = calls.lastIndexOf('GET /api/authentication');
+    expect(calls.slice(lastLogin, lastLogin + 3)).toEqual([
+      'GET /api/authentication',
+      'GET /api/info',
+      'GET /api/firmware/slots',
+    ]);
+    // Then the postcheck, with GETs only: what the preflight saw still holds.
+    expect(calls.slice(lastLogin + 3).every((c) => c.startsWith('GET'))).toBe(true);
+    expect(calls.slice(lastLogin + 3)).toContain('GET /api/plugin/integrity');
     // A lifecycle event carrying the output is published on success.
     expect(states(result).slice(-2)).toEqual(['Publish success', 'Succeeded']);
     expect(h.lifecycleEvents).toEqual([
@@ -119,6 +128,7 @@ describe('firmware upgrade', () => {
         removedSlotId: '2',
         upgradeRequested: false,
       },
+      preflight: expect.objectContaining({ targetVersion: null, verdict: 'warn' }),
     });
     expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([
       'POST /api/firmware/fetch',

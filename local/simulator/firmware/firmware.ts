@@ -37,7 +37,12 @@ type FirmwareSettings = Pick<
   | 'fetchBytesPerSecond'
   | 'firmwareCatalog'
   | 'foreignFetchVersion'
+  | 'diskUsedPercent'
+  | 'firmwareIntegrity'
 >;
+
+/** inferred: the docs name the storage check but not its limit. */
+const PRECHECK_MAX_DISK_USED_PERCENT = 90;
 
 const DEFAULT_FETCH_URL = 'https://downloads.example.internal/sps-8.0.1.iso';
 const OLDER_VERSIONS = ['7.0.1', '7.1.0', '7.2.0', '7.3.0', '7.4.0'];
@@ -195,6 +200,22 @@ export class Firmware {
   }
 
   // ---- upgrade and reboot -------------------------------------------------------------------
+
+  /**
+   * What the precheck finds wrong besides a scenario's failure: two of the areas the vendor page
+   * lists, "storage space" and "tainted firmware" (manually modified files).
+   */
+  precheckFindings(): string[] {
+    const { diskUsedPercent, firmwareIntegrity } = this.settings;
+    return [
+      ...(diskUsedPercent >= PRECHECK_MAX_DISK_USED_PERCENT
+        ? [`Storage check failed: ${diskUsedPercent}% of the disk is used`]
+        : []),
+      ...(['boot', 'core'] as const)
+        .filter((part) => firmwareIntegrity[part] === 'CORRUPTED')
+        .map((part) => `Firmware integrity check failed: the ${part} firmware has modified files`),
+    ];
+  }
 
   /** Boots `slot` after a reboot that starts in 2 s (reverting to the running slot where the scenario says so). */
   upgrade(slot: SlotState, now: number): void {

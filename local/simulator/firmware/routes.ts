@@ -35,6 +35,9 @@ function slotItem(s: SlotState) {
 const slotLink = (view: FetchView) =>
   view.status === 'finished' && view.slot_id !== null ? { slot: `/api/firmware/slots/${view.slot_id}` } : {};
 
+/** precheck-fails: what the test reports. */
+const FAILED_SUMMARY = ['HA check started', 'HA check failed', 'Storage check: not enough free space'];
+
 /** `POST /api/firmware/test` (the precheck) and `/upgrade`: the same checks, then the upgrade reboots. */
 function precheck(upgrade: boolean) {
   return ({ req, now, body, state, ok, notFound }: Call<Firmware>): SimAction => {
@@ -50,12 +53,14 @@ function precheck(upgrade: boolean) {
     const slot = state.slot(String(slotId));
     if (!slot || slot.version === undefined)
       return notFound(upgrade ? '/firmware/upgrade' : '/firmware/test', String(slotId));
-    if (state.behaviour().precheckFails) {
+    const findings = state.precheckFindings();
+    if (state.behaviour().precheckFails || findings.length) {
+      const summary = findings.length ? ['HA check started', 'HA check finished', ...findings] : FAILED_SUMMARY;
       return error(
         400, // inferred: the docs show only the body
         'FirmwareTestFailed',
         'The firmware test failed',
-        { exit_code: 1, test_summary: 'HA check started\nHA check failed\nStorage check: not enough free space' },
+        { exit_code: 1, test_summary: summary.join('\n') },
         path,
       );
     }
