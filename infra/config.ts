@@ -63,6 +63,8 @@ export const deploymentConfigSchema = z
         schedule: z.string().regex(/^(cron|rate|at)\(.+\)$/, 'cron(...), rate(...) or at(...)'),
         timeZone: z.string().min(1).default('UTC'),
         maxConcurrency: z.number().int().min(1).max(40).default(10),
+        /** The release the readiness is checked for (the plugin checks need it); none: they report unknown. */
+        targetVersion: z.string().min(1).optional(),
       })
       .optional(),
     /** SPS sits on private networks: the functions run in these subnets. */

@@ -460,6 +460,7 @@ export class SpsWorkflowsStack extends Stack {
         target: new StepFunctionsStartExecution(this.fleetRun.stateMachine, {
           input: ScheduleTargetInput.fromObject({
             workflow: 'preflight',
+            input: config.preflight.targetVersion ? { targetVersion: config.preflight.targetVersion } : {},
             maxConcurrency: config.preflight.maxConcurrency,
           }),
           role: scheduleRole,

@@ -477,7 +477,11 @@ describe('triggers', () => {
       ScheduleExpressionTimezone: 'Europe/Budapest',
       Target: { Arn: fleetRun, DeadLetterConfig: { Arn: expect.anything() } },
     });
-    expect(JSON.parse(weekly.Properties.Target.Input as string)).toEqual({ workflow: 'preflight', maxConcurrency: 5 });
+    expect(JSON.parse(weekly.Properties.Target.Input as string)).toEqual({
+      workflow: 'preflight',
+      input: {},
+      maxConcurrency: 5,
+    });
   });
 
   it('lets the fleet run start, follow and stop only the three appliance workflows', () => {

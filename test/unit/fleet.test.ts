@@ -1,6 +1,14 @@
 import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
 import { planFleetRunOperation } from '../../lambdas/operations/fleet';
-import { planFleetRun, registeredNames, reportFleetRun, type ChildRun } from '../../lambdas/shared/fleet';
+import {
+  planFleetRun,
+  preflightMarkdown,
+  preflightReportKey,
+  registeredNames,
+  reportFleetRun,
+  type ChildRun,
+} from '../../lambdas/shared/fleet';
+import { CHECK_IDS } from '../../lambdas/shared/preflight';
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
 
 /* Fleet runs: the registry, the plan (input checked whole, names matched) and the report. */
@@ -140,6 +148,30 @@ describe('reportFleetRun', () => {
       failed: false,
       cause: '',
     });
+  });
+
+  it('counts a failed preflight as a failure, with each check by id, and keeps the execution where a check did not pass', () => {
+    const verdicts = (fail: string) => CHECK_IDS.map((id) => (id === fail ? 'fail' : 'pass'));
+    const results: ChildRun[] = [
+      { appliance: 'a', run: { status: 'SUCCEEDED', verdict: 'pass', checks: verdicts('') } },
+      {
+        appliance: 'b',
+        run: { status: 'SUCCEEDED', verdict: 'fail', checks: verdicts('raid'), execution: execution(2) },
+      },
+    ];
+    const outcome = reportFleetRun('preflight', results, []);
+    expect(outcome.cause).toBe('1 of 2 preflight runs did not succeed: b (preflight fail: raid)');
+    expect(outcome.report.summary).toEqual({ total: 2, succeeded: 1, failed: 1 });
+    expect(outcome.report.appliances[1]).toMatchObject({ name: 'b', verdict: 'fail', execution: execution(2) });
+    expect(outcome.report.appliances[1]!.checks).toMatchObject({ raid: 'fail', 'disk-space': 'pass' });
+    const table = preflightMarkdown(outcome.report, new Date('2026-12-07T06:00:00Z'), 'arn:x');
+    expect(table.split('\n').slice(0, 3)).toEqual([
+      '# Preflight of 2 appliance(s), 2026-12-07T06:00:00.000Z',
+      '',
+      expect.stringMatching(/^1 fail, 0 warn, 1 pass\. Execution `arn:x`\./),
+    ]);
+    expect(table).toContain('| b | ✗ fail | ✓ | ✓ | ✓ | ✗ |');
+    expect(preflightReportKey(new Date('2026-12-07T06:00:00Z'))).toBe('reports/preflight/2026/12/07/20261207T060000Z');
   });
 
   it('names at most 20 failures in the cause; a thousand failed rows fit a state', () => {

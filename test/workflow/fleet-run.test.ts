@@ -1,7 +1,8 @@
 import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
 import { causeMessage, runWorkflow, type HistoryEvent, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
-import { expectNoSecrets, FIRMWARE_URL, SHA256, startHarness, type Harness } from '../helpers/workflow';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { BUCKET, expectNoSecrets, FIRMWARE_URL, SHA256, startHarness, type Harness } from '../helpers/workflow';
 
 /*
  * Fleet runs in the local engine: the real fleet-run ASL starts real child executions of the
@@ -196,5 +197,51 @@ describe('fleet run: a firmware release event', () => {
     const refused = await fleetRun(h, release({ firmware, appliances: ['sps-1'], rollout: { canary: 1 } }));
     expectFailure(refused.result, 'Input.Invalid');
     expect(causeMessage(refused.result.cause)).toContain('detail.rollout: unknown field(s) canary');
+  });
+});
+
+describe('fleet run: the weekly preflight', () => {
+  it('checks every registered appliance and stores one report, JSON and a Markdown table, in the archive bucket', async () => {
+    h = await startHarness(
+      [{ name: 'sps-1' }, { name: 'sps-2', scenario: 'low-disk' }, { name: 'sps-3', scenario: 'starling-warning' }],
+      {
+        s3: true,
+      },
+    );
+    const { result, children } = await fleetRun(h, { workflow: 'preflight', input: { targetVersion: '8.0.1' } });
+    expect(children).toHaveLength(3);
+    // A failed preflight fails the fleet run (its alarm), naming the appliance and the failed checks.
+    expectFailure(result, 'Fleet.ChildrenFailed');
+    expect(result.cause).toBe('1 of 3 preflight runs did not succeed: sps-2 (preflight fail: disk-space)');
+    const objects = (await h.s3!.objects()).map((o) => o.key).sort();
+    expect(objects).toEqual([
+      expect.stringMatching(/^reports\/preflight\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}Z\.json$/),
+      expect.stringMatching(/^reports\/preflight\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}Z\.md$/),
+    ]);
+    const read = async (key: string) =>
+      (await h!.s3!.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString();
+    const json = JSON.parse(await read(objects[0]!)) as {
+      summary: object;
+      appliances: Array<{ name: string; verdict: string; checks: Record<string, string>; execution?: string }>;
+    };
+    expect(json.summary).toEqual({ total: 3, succeeded: 2, failed: 1 });
+    expect(
+      json.appliances.map((a) => [a.name, a.verdict, a.checks['disk-space'], a.checks['integrated-products']]),
+    ).toEqual([
+      ['sps-1', 'pass', 'pass', 'pass'],
+      ['sps-2', 'fail', 'fail', 'pass'],
+      ['sps-3', 'warn', 'pass', 'warn'],
+    ]);
+    // Where a check did not pass, the appliance's own execution (every summary) is named.
+    expect(json.appliances.map((a) => a.execution !== undefined)).toEqual([false, true, true]);
+    const table = await read(objects[1]!);
+    expect(table).toContain('| appliance | verdict | firmware-api | disk-space |');
+    expect(table).toMatch(/\| sps-2 \| ✗ fail \| ✓ \| ✗ \|/);
+    expect(table).toContain('1 fail, 1 warn, 1 pass');
+    expect(h.lifecycleEvents.find((e) => e.DetailType === 'Fleet Run Finished')).toMatchObject({
+      Detail: { workflow: 'preflight', summary: { total: 3, succeeded: 2, failed: 1 }, failed: true },
+    });
+    // GETs only, everywhere.
+    expect(h.sim.journal.entries().filter((e) => e.method !== 'GET')).toEqual([]);
   });
 });
