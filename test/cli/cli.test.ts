@@ -66,12 +66,16 @@ describe('sps-workflows CLI', () => {
     sim = await startSimulator({
       appliances: [
         { name: 'sps-cli-1', fetchBytesPerSecond: 500_000_000, rebootSeconds: 20, bundleGenerateSeconds: 5 },
+        { name: 'sps-cli-raid', scenario: 'raid-degraded' },
       ],
       timeScale: 50,
     });
     dir = tempFolder();
     const a = sim.appliances[0]!;
-    writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ 'sps/sps-cli-1': simulatedCredentials(sim, a) }));
+    writeFileSync(
+      join(dir, 'secrets.json'),
+      JSON.stringify(Object.fromEntries(sim.appliances.map((x) => [`sps/${x.name}`, simulatedCredentials(sim, x)]))),
+    );
     const appliance = { name: a.name, endpoint: a.endpoint, credentialsSecretId: 'sps/sps-cli-1' };
     writeFileSync(
       join(dir, 'dry-run.json'),
@@ -111,6 +115,19 @@ describe('sps-workflows CLI', () => {
     expect(logs).toContain('"operation":"test-firmware"');
     for (const secret of [sim.appliances[0]!.password, ...ids])
       expect(res.stdout + res.stderr + logs).not.toContain(secret);
+  }, 60_000);
+
+  it('runs a preflight: exit 0 with the report whatever its verdict', async () => {
+    writeFileSync(join(dir, 'preflight.json'), JSON.stringify({ appliance: 'sps-cli-raid', targetVersion: '8.0.1' }));
+    const res = await cli(
+      ['run', 'preflight', '--input', join(dir, 'preflight.json'), '--secrets', join(dir, 'secrets.json')],
+      { cwd: dir },
+    );
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('→ Run the checks');
+    const report = JSON.parse(res.stdout) as { verdict: string; checks: Array<{ id: string; verdict: string }> };
+    expect(report.verdict).toBe('fail');
+    expect(report.checks.find((c) => c.id === 'raid')).toMatchObject({ verdict: 'fail' });
   }, 60_000);
 
   it('archives a support bundle into the embedded S3 server', async () => {
