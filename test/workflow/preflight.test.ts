@@ -112,6 +112,30 @@ describe('the upgrade gate', () => {
     expect(mutating(h!)).toEqual([]);
   });
 
+  it.each<[ScenarioName, string]>([
+    ['low-disk', 'disk-space'],
+    ['firmware-corrupted', 'firmware-integrity'],
+    ['no-backup-policy', 'backup-policy'],
+    ['plugin-out-of-range-in-use', 'plugins-compatible'],
+    ['plugin-integrity-failed', 'plugin-integrity'],
+    ['cluster-member', 'cluster-membership'],
+  ])('%s: the gate stops the upgrade at %s, with zero mutating calls', async (scenario, id) => {
+    const result = await upgrade({ scenario });
+    expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'Sps.PreflightFailed' });
+    expect(causeMessage(result.cause)).toContain(`${id}: `);
+    expect(mutating(h!)).toEqual([]);
+    expect(h!.lifecycleEvents.map((e) => e.DetailType)).toEqual(['Firmware Upgrade Failed']);
+  });
+
+  it.each<ScenarioName>(['plugin-out-of-range-unused', 'starling-warning', 'no-health-status', 'no-config-privilege'])(
+    '%s: only warns, and the upgrade goes through',
+    async (scenario) => {
+      const result = await upgrade({ scenario });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.output).toMatchObject({ outcome: 'upgraded', preflight: { verdict: 'warn' } });
+    },
+  );
+
   it('goes on with warn, and the report is the output preflight field', async () => {
     const result = await upgrade({ scenario: 'no-backup-policy' }, { preflight: 'warn' });
     expect(result.status).toBe('SUCCEEDED');
