@@ -453,38 +453,46 @@ export class SpsWorkflowsStack extends Stack {
         new SfnStateMachine(this.fleetRun.stateMachine, { role: releaseRole, retryAttempts: 3, deadLetterQueue: dlq }),
       ],
     });
-    if (config.preflight) {
-      new Schedule(this, 'WeeklyPreflight', {
-        description: 'Weekly preflight of every registered appliance (one fleet run; report under reports/preflight/)',
-        schedule: ScheduleExpression.expression(config.preflight.schedule, TimeZone.of(config.preflight.timeZone)),
+    // Each schedule starts one fleet run; a start that fails three times goes to the dead-letter queue.
+    const fleetSchedule = (
+      id: string,
+      description: string,
+      when: { schedule: string; timeZone: string },
+      input: object,
+    ) =>
+      new Schedule(this, id, {
+        description,
+        schedule: ScheduleExpression.expression(when.schedule, TimeZone.of(when.timeZone)),
         target: new StepFunctionsStartExecution(this.fleetRun.stateMachine, {
-          input: ScheduleTargetInput.fromObject({
-            workflow: 'preflight',
-            input: config.preflight.targetVersion ? { targetVersion: config.preflight.targetVersion } : {},
-            maxConcurrency: config.preflight.maxConcurrency,
-          }),
+          input: ScheduleTargetInput.fromObject(input),
           role: scheduleRole,
           deadLetterQueue: dlq,
           retryAttempts: 3,
           maxEventAge: Duration.hours(1),
         }),
       });
+    fleetSchedule(
+      'NightlyArchival',
+      'Nightly support-bundle archival of every registered appliance (one fleet run)',
+      config.archive,
+      {
+        workflow: 'support-bundle',
+        ...(config.appliances.length > 0 ? { appliances: config.appliances } : {}),
+        input: { archive: { prefix: config.archive.prefix } },
+        maxConcurrency: config.archive.maxConcurrency,
+      },
+    );
+    if (config.preflight) {
+      fleetSchedule(
+        'WeeklyPreflight',
+        'Weekly preflight of every registered appliance (one fleet run; report under reports/preflight/)',
+        config.preflight,
+        {
+          workflow: 'preflight',
+          input: config.preflight.targetVersion ? { targetVersion: config.preflight.targetVersion } : {},
+          maxConcurrency: config.preflight.maxConcurrency,
+        },
+      );
     }
-    new Schedule(this, 'NightlyArchival', {
-      description: 'Nightly support-bundle archival of every registered appliance (one fleet run)',
-      schedule: ScheduleExpression.expression(config.archive.schedule, TimeZone.of(config.archive.timeZone)),
-      target: new StepFunctionsStartExecution(this.fleetRun.stateMachine, {
-        input: ScheduleTargetInput.fromObject({
-          workflow: 'support-bundle',
-          ...(config.appliances.length > 0 ? { appliances: config.appliances } : {}),
-          input: { archive: { prefix: config.archive.prefix } },
-          maxConcurrency: config.archive.maxConcurrency,
-        }),
-        role: scheduleRole,
-        deadLetterQueue: dlq,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(1),
-      }),
-    });
   }
 }
