@@ -67,6 +67,23 @@ export const deploymentConfigSchema = z
         targetVersion: z.string().min(1).optional(),
       })
       .optional(),
+    /**
+     * The stack's own event bus: release events come in, lifecycle events go out. Only the
+     * `publishers` (IAM principal ARNs: a release pipeline's role) may put events on it, besides
+     * the stack's own state machines; everyone else is denied.
+     */
+    events: z
+      .strictObject({
+        busName: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,256}$/, 'an event bus name')
+          .refine((n) => n !== 'default', 'not the default bus')
+          .default('sps-workflows'),
+        publishers: z
+          .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/, 'an IAM principal ARN'))
+          .default([]),
+      })
+      .default({ busName: 'sps-workflows', publishers: [] }),
     /** SPS sits on private networks: the functions run in these subnets. */
     network: z
       .strictObject({

@@ -5,7 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, ArnPrincipal, Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
@@ -39,6 +39,7 @@ export class SpsWorkflowsStack extends Stack {
   readonly preflight: Workflow;
   readonly fleetRun: Workflow;
   readonly archiveBucket: Bucket;
+  readonly eventBus: EventBus;
   readonly lockTable: Table;
   readonly functions: Record<string, IFunction> = {};
 
@@ -111,6 +112,10 @@ export class SpsWorkflowsStack extends Stack {
       encryptionKey: kmsKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.eventBus = new EventBus(this, 'Events', {
+      eventBusName: config.events.busName,
+      description: 'SPS workflows: firmware release events in, lifecycle events out',
+    });
     // Fixed names: the fleet run names its children by them, and the lock functions their executions.
     const machineNamePrefix = `${this.stackName}-`;
     const machineNames = [
@@ -149,6 +154,7 @@ export class SpsWorkflowsStack extends Stack {
       stateMachineName: machineNames[0],
       functions: this.functions,
       topic,
+      eventBus: this.eventBus,
       kmsKey,
       logRetention: config.logRetentionDays,
     });
@@ -157,6 +163,7 @@ export class SpsWorkflowsStack extends Stack {
       stateMachineName: machineNames[1],
       functions: this.functions,
       topic,
+      eventBus: this.eventBus,
       kmsKey,
       logRetention: config.logRetentionDays,
     });
@@ -165,6 +172,7 @@ export class SpsWorkflowsStack extends Stack {
       stateMachineName: machineNames[2],
       functions: this.functions,
       topic,
+      eventBus: this.eventBus,
       kmsKey,
       logRetention: config.logRetentionDays,
     });
@@ -183,10 +191,43 @@ export class SpsWorkflowsStack extends Stack {
         this,
       ),
       topic,
+      eventBus: this.eventBus,
       kmsKey,
       logRetention: config.logRetentionDays,
     });
+    this.restrictPublishers(config.events.publishers);
     this.triggers(config, topic);
+  }
+
+  /**
+   * Who may put events on the stack's bus: the configured publishers (a release starts upgrades)
+   * and the state machines (their lifecycle events, by IAM condition never a release); nobody else.
+   */
+  private restrictPublishers(publishers: string[]): void {
+    const bus = this.eventBus;
+    if (publishers.length > 0) {
+      bus.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'NamedPublishers',
+          principals: publishers.map((arn) => new ArnPrincipal(arn)),
+          actions: ['events:PutEvents'],
+          resources: [bus.eventBusArn],
+        }),
+      );
+    }
+    const machines = [this.firmwareUpgrade, this.supportBundle, this.preflight, this.fleetRun];
+    bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'NobodyElse',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [bus.eventBusArn],
+        conditions: {
+          ArnNotLike: { 'aws:PrincipalArn': [...publishers, ...machines.map((m) => m.stateMachine.role.roleArn)] },
+        },
+      }),
+    );
   }
 
   /**
@@ -423,7 +464,6 @@ export class SpsWorkflowsStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(topic));
-    const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     // The role the release rule starts executions with: EventBridge may assume it only for this
     // account's own rules (no confused deputy).
     const releaseRole = new Role(this, 'ReleaseRuleRole', {
@@ -446,7 +486,7 @@ export class SpsWorkflowsStack extends Stack {
     this.fleetRun.grantStart(scheduleRole);
     // The whole event is the fleet run's input: it upgrades each appliance the release names.
     new Rule(this, 'Release', {
-      eventBus: bus,
+      eventBus: this.eventBus,
       description: 'Starts a fleet run that upgrades the appliances a firmware release names',
       eventPattern: { source: [RELEASE_EVENT.source], detailType: [RELEASE_EVENT.detailType] },
       targets: [

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -26,6 +26,8 @@ export interface WorkflowProps {
   /** Substitution key (`GetInfoFunctionArn`) → function. */
   functions: Record<string, IFunction>;
   topic: ITopic;
+  /** The stack's event bus: lifecycle events go there (`${EventBusArn}` in the ASL). */
+  eventBus: IEventBus;
   kmsKey?: IKey;
   /** Fixed, so that the lock functions' policy can name its executions without a reference to it. */
   stateMachineName: string;
@@ -52,8 +54,9 @@ export class Workflow extends Construct {
     const path = join(ROOT, 'statemachines', props.file);
     const used = [...new Set([...readFileSync(path, 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
     const substitutions: Record<string, string> = {};
-    const functionKeys = used.filter((key) => key !== 'StateMachineArnPrefix');
-    if (functionKeys.length < used.length) {
+    const functionKeys = used.filter((key) => key !== 'StateMachineArnPrefix' && key !== 'EventBusArn');
+    if (used.includes('EventBusArn')) substitutions.EventBusArn = props.eventBus.eventBusArn;
+    if (used.includes('StateMachineArnPrefix')) {
       if (!props.stateMachineArnPrefix || !props.children?.length) {
         throw new Error(`${props.file} starts child executions: give the workflow its children and their ARN prefix`);
       }
@@ -88,7 +91,7 @@ export class Workflow extends Construct {
         reason: "grantInvoke also covers the function's versions and aliases (<arn>:*), nothing else.",
       });
     }
-    // Lifecycle events ("Firmware Upgrade Succeeded", ...) go to the default bus: only those its
+    // Lifecycle events ("Firmware Upgrade Succeeded", ...) go to the stack's bus: only those its
     // ASL puts, so the state machine can never put a release event (which starts upgrades).
     const definition = JSON.parse(readFileSync(path, 'utf8')) as { States: Record<string, { Parameters?: unknown }> };
     const lifecycle = [
@@ -103,7 +106,7 @@ export class Workflow extends Construct {
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({
         actions: ['events:PutEvents'],
-        resources: [EventBus.fromEventBusName(this, 'DefaultBus', 'default').eventBusArn],
+        resources: [props.eventBus.eventBusArn],
         conditions: {
           StringEquals: {
             'events:source': [...new Set(lifecycle.map(([source]) => source))],

@@ -88,6 +88,26 @@ function port(value: string): number {
   return n;
 }
 
+/** A whole number, at least `min`. */
+const count = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number, at least ${min}`);
+  return n;
+};
+
+const SIMULATE_HELP = [
+  '',
+  'A fleet: --fleet N --cluster M serves N standalone appliances (sps-sim-1 … sps-sim-N) and the M nodes',
+  'of the cluster sps-sim-cluster (sps-sim-cluster-1 … -M), each its own appliance with its own endpoint:',
+  '  node 1         central-management, search-master (answers /api/cluster/nodes and /api/cluster/status)',
+  '  nodes 2 …      managed-host, search-minion',
+  '  node M (M ≥ 3) managed-host, search-local',
+  'Standalone appliances listen on 127.0.0.1, cluster nodes on 127.0.0.2, 127.0.0.3, …: the address the',
+  "Central Management node gives for a node is the host of that node's endpoint. --scenario applies to all.",
+  'The secrets file holds "sps/<name>" for every appliance; a cluster node\'s has "cluster": "sps-sim-cluster".',
+  '',
+].join('\n');
+
 /** The `sps-workflows` program (README, "Running a workflow locally"). */
 export function program(onExit: (code: number) => void): Command {
   const cli = new Command('sps-workflows')
@@ -129,14 +149,29 @@ export function program(onExit: (code: number) => void): Command {
     .option('--http', 'plain HTTP instead of HTTPS')
     .option('--time-scale <n>', 'simulated seconds per real second', positiveNumber, 1)
     .option('--appliances <n>', 'how many appliances', positiveNumber, 1)
+    .addOption(
+      new Option('--fleet <n>', 'how many standalone appliances (0 with --cluster: the cluster only)')
+        .argParser(count(0))
+        .conflicts('appliances'),
+    )
+    .option('--cluster <m>', 'also an m-node Central Management cluster (m ≥ 2)', count(2))
+    .addHelpText('after', SIMULATE_HELP)
     .action(
-      async (opts: {
-        port?: number;
-        scenario: ScenarioName;
-        http?: boolean;
-        timeScale: number;
-        appliances: number;
-      }) => {
+      async (
+        opts: {
+          port?: number;
+          scenario: ScenarioName;
+          http?: boolean;
+          timeScale: number;
+          appliances: number;
+          fleet?: number;
+          cluster?: number;
+        },
+        command: Command,
+      ) => {
+        if (opts.fleet === 0 && opts.cluster === undefined) {
+          command.error("error: option '--fleet 0' needs --cluster (no appliance to simulate)", { exitCode: 2 });
+        }
         const { simulateCommand } = await import('./simulate');
         onExit(await simulateCommand(opts, io.stdout));
       },

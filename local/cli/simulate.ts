@@ -1,6 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCENARIOS, startSimulator, type ScenarioName, type Simulator } from '../simulator';
+import {
+  clusterAppliances,
+  SCENARIOS,
+  startSimulator,
+  type ApplianceOptions,
+  type ScenarioName,
+  type Simulator,
+} from '../simulator';
 import type { Output } from '../run/run';
 import { simulatedCredentials } from '../simulator/credentials';
 
@@ -10,7 +17,14 @@ export interface SimulateOptions {
   http?: boolean;
   timeScale: number;
   appliances: number;
+  /** Standalone appliances (instead of `appliances`). */
+  fleet?: number;
+  /** The size of the cluster served besides them. */
+  cluster?: number;
 }
+
+/** The cluster `--cluster M` serves. */
+export const SIMULATED_CLUSTER = 'sps-sim-cluster';
 
 /** The secrets file `run --secrets` reads: credentials secret id → credentials. */
 export function writeSecretsFile(sim: Simulator): string {
@@ -47,14 +61,19 @@ function writeInputFiles(sim: Simulator): { upgrade: string; bundle: string } {
 /** `sps-workflows simulate`: serves until SIGINT, SIGTERM or SIGHUP (the terminal closed). */
 export async function simulateCommand(opts: SimulateOptions, stdout: Output): Promise<number> {
   if (!SCENARIOS.includes(opts.scenario)) throw new Error(`unknown scenario ${opts.scenario}`);
+  const specs: ApplianceOptions[] = [
+    ...Array.from({ length: opts.fleet ?? opts.appliances }, (_, i) => ({
+      name: `sps-sim-${i + 1}`,
+      scenario: opts.scenario,
+    })),
+    ...(opts.cluster ? clusterAppliances(SIMULATED_CLUSTER, opts.cluster, { scenario: opts.scenario }) : []),
+  ];
+  const roles = new Map(specs.map((s) => [s.name, s.roles ?? []]));
   const sim = await startSimulator({
     protocol: opts.http ? 'http' : 'https',
     port: opts.port,
     timeScale: opts.timeScale,
-    appliances: Array.from({ length: opts.appliances }, (_, i) => ({
-      name: `sps-sim-${i + 1}`,
-      scenario: opts.scenario,
-    })),
+    appliances: specs,
   });
   const secretsFile = writeSecretsFile(sim);
   const inputs = writeInputFiles(sim);
@@ -70,6 +89,7 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     ...sim.appliances.flatMap((a) => [
       ``,
       `  appliance  ${a.name}`,
+      ...(a.cluster ? [`  cluster    ${a.cluster} (${roles.get(a.name)!.join(', ')})`] : []),
       `  endpoint   ${a.endpoint}`,
       `  username   ${a.username}`,
       `  password   ${a.password}`,

@@ -22,6 +22,8 @@ const functionArn = (operation: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:
 /** A fleet run names its children's state machine as this prefix and the workflow's name. */
 const STATE_MACHINE_ARN_PREFIX = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sps-workflows-`;
 const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
+/** Lifecycle events go to the stack's bus; locally to `onLifecycleEvent`. */
+const LOCAL_EVENT_BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/sps-workflows`;
 
 /** One event of the execution's history, as the local engine reports it. */
 export interface HistoryEvent {
@@ -140,6 +142,7 @@ export function loadDefinition(workflow: WorkflowName): {
     /\$\{([A-Za-z0-9]+)\}/g,
     (whole, key: string) => {
       if (key === 'StateMachineArnPrefix') return STATE_MACHINE_ARN_PREFIX;
+      if (key === 'EventBusArn') return LOCAL_EVENT_BUS_ARN;
       const name = OPERATION_NAMES.find((op) => substitutionKey(op) === key);
       if (!name) throw new Error(`${workflow}.asl.json: no operation for substitution ${whole}`);
       operationByArn.set(functionArn(name), name);
@@ -261,7 +264,9 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
     } else if (step.kind === 'events') {
       taskHandlers[name] = async (input) => {
         if (stop.signal.aborted) throw new ExecutionAbortedError();
-        for (const entry of (input as { Entries: LifecycleEvent[] }).Entries) options.onLifecycleEvent?.(entry);
+        const entries = (input as { Entries: Array<LifecycleEvent & { EventBusName?: string }> }).Entries;
+        // Every entry goes to the stack's bus: the event is what a listener sees.
+        for (const { EventBusName: _bus, ...entry } of entries) options.onLifecycleEvent?.(entry);
         return { FailedEntryCount: 0, Entries: [{ EventId: `local-${Date.now()}` }] };
       };
     } else if (step.kind === 'child') {

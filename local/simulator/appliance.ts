@@ -3,6 +3,7 @@ import { BUNDLE_ROUTES, SupportBundles } from './bundles';
 import { Faults, type Fault } from './faults';
 import { Firmware } from './firmware/firmware';
 import { FIRMWARE_ROUTES } from './firmware/routes';
+import { CLUSTER_ROUTES, type Cluster } from './cluster';
 import { INFO_ROUTES, INTEGRATED_PRODUCTS_ROUTES } from './info';
 import { withDefaults, type ApplianceOptions, type OperatorFetch, type Settings } from './options';
 import { CONFIGURATION_ROUTES, privilegeRequired } from './preflight/configuration';
@@ -30,7 +31,8 @@ const ROUTER = new Router<Appliance>()
   .mount(BUNDLE_ROUTES, (a) => a.bundles)
   .mount(HEALTH_ROUTES, (a) => a.preflight)
   .mount(CONFIGURATION_ROUTES, (a) => a.preflight)
-  .mount(PLUGIN_ROUTES, (a) => a.preflight);
+  .mount(PLUGIN_ROUTES, (a) => a.preflight)
+  .mount(CLUSTER_ROUTES, (a) => a);
 
 export class Appliance {
   readonly name: string;
@@ -43,6 +45,8 @@ export class Appliance {
   readonly bundles: SupportBundles;
   /** What the upgrade checklist reads: health, backup, cluster interface, plugins, the config hash. */
   readonly preflight: PreflightState;
+  /** The cluster the appliance is a node of (set when the simulator forms it). */
+  cluster: Cluster | undefined;
   private readonly faults = new Faults();
 
   constructor(options: ApplianceOptions, now: number) {

@@ -7,6 +7,7 @@ export {
   type PluginOptions,
 } from './options';
 export { SCENARIOS, type ScenarioName } from './scenarios';
+export { CLUSTER_ROLES, SEARCH_ROLES, clusterAppliances, clusterProblems, clusterRoles } from './cluster';
 export { SimClock } from './clock';
 export { bundleSha256 } from './content';
 export {

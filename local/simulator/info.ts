@@ -31,6 +31,9 @@ export const STARLING_WARNINGS = {
     'Starling and restored to a previous joined state. Re-join the SPS to get valid credentials.',
 } as const;
 
+/** `domainname` of `/api/info`: a node's fqdn in `/api/cluster/status` is `<hostname>.<domainname>`. */
+export const DOMAIN_NAME = 'example';
+
 const route = routesOf<AboutAppliance>();
 
 export const INFO_ROUTES: RouteModule<AboutAppliance> = {
@@ -46,7 +49,7 @@ export const INFO_ROUTES: RouteModule<AboutAppliance> = {
       GET: ({ req, now, state }) => {
         const authed = state.sessions.authenticate(req, now);
         const common = {
-          domainname: 'example',
+          domainname: DOMAIN_NAME,
           hostname: state.name,
           nickname: null,
           plugin_sdk_version: { feature: '1.4', full: '1.4.4' },

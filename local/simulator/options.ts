@@ -23,6 +23,12 @@ export interface ApplianceOptions extends ApplianceChecklist {
   foreignFetchVersion?: string;
   /** `body.roles` of the authenticated `/api/info` (empty on a standalone appliance, NOTES §2.5). */
   roles?: string[];
+  /**
+   * The name of the cluster the appliance is a node of. The nodes of a cluster are the appliances
+   * naming it; their `roles` must follow the vendor's rules (one Central Management node, one
+   * Search Master, one search role each). See `clusterAppliances` for a ready layout.
+   */
+  cluster?: string;
   /** What `GET /api/integrated_products` lists (none by default). */
   integratedProducts?: IntegratedProduct[];
 }
@@ -100,7 +106,7 @@ export interface OperatorFetch {
 }
 
 /** The options with every default filled in (the scenario's initial state among them). */
-export type Settings = Required<Omit<ApplianceOptions, 'scenario' | 'foreignFetchVersion'>> &
+export type Settings = Required<Omit<ApplianceOptions, 'scenario' | 'foreignFetchVersion' | 'cluster'>> &
   Pick<ApplianceOptions, 'foreignFetchVersion'>;
 
 /** The happy appliance: nothing in the checklist stands in the way of an upgrade. */

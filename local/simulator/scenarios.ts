@@ -77,6 +77,8 @@ const SCENARIO_TABLE = {
   'connection-resets': { flaky: 'reset' },
   'truncated-download': { truncateFirstDownload: true },
   'slow-reboot': { initial: { rebootSeconds: 3600 } },
+  // The appliance goes down for the upgrade's reboot and never comes back.
+  'reboot-never-returns': { initial: { rebootSeconds: Infinity } },
   'upgrade-502': { upgradeAnswers502: true },
   'upgrade-reverts': { upgradeReverts: true },
   'foreign-fetch': { initial: { operatorFetch: true } },

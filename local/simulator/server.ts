@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimRequest } from './answers';
 import { Appliance } from './appliance';
+import { Cluster } from './cluster';
 import type { Fault } from './faults';
 import type { ApplianceOptions, IntegratedProduct, OperatorFetch } from './options';
 import type { ScenarioName } from './scenarios';
@@ -58,6 +59,9 @@ export class Journal {
 export interface SimulatedAppliance {
   readonly name: string;
   readonly endpoint: string;
+  /** The cluster it is a node of, and its node key there (`/api/cluster/nodes/<key>`). */
+  readonly cluster?: string;
+  readonly nodeKey?: string;
   readonly username: string;
   readonly password: string;
   scenario: ScenarioName;
@@ -219,41 +223,82 @@ function serve(
   return { server, sockets };
 }
 
+/**
+ * The loopback address each cluster node listens on: 127.0.0.2, 127.0.0.3, … (all of 127.0.0.0/8
+ * is loopback on Linux), skipping `host`. A client matches the `address` the Central Management
+ * node gives for a node to the host of the endpoint it was given, as with real appliances.
+ */
+function nodeAddresses(specs: readonly ApplianceOptions[], host: string): Map<string, string> {
+  const addresses = new Map<string, string>();
+  let next = 2;
+  for (const spec of specs) {
+    if (spec.cluster === undefined) continue;
+    if (`127.0.0.${next}` === host) next++;
+    if (next > 254) throw new Error('the simulator has loopback addresses for 253 cluster nodes at most');
+    addresses.set(spec.name, `127.0.0.${next++}`);
+  }
+  return addresses;
+}
+
 /** Starts one HTTP(S) server per simulated appliance, sharing one CA, clock and journal. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const protocol = options.protocol ?? 'https';
   const host = options.host ?? '127.0.0.1';
+  const clock = new SimClock(options.timeScale ?? 1);
+  const journal = new Journal();
+  const specs = options.appliances?.length ? options.appliances : [{ name: 'sps-sim-1' }];
+  // A cluster's nodes have the cluster interface enabled unless told otherwise.
+  const built = specs.map((spec) => ({
+    spec,
+    appliance: new Appliance(
+      spec.cluster === undefined ? spec : { ...spec, clusterInterface: spec.clusterInterface ?? true },
+      clock.now(),
+    ),
+  }));
+  const addresses = nodeAddresses(specs, host);
+  // Forming a cluster checks its roles and tells each node its cluster.
+  for (const name of new Set(specs.flatMap((s) => s.cluster ?? []))) {
+    const members = built.filter((b) => b.spec.cluster === name);
+    new Cluster(
+      name,
+      members.map(({ appliance }) => ({ appliance, address: addresses.get(appliance.name)! })),
+      clock.now(),
+    );
+  }
   // A folder of its own (for ca.pem) goes away with the simulator; one that was given stays.
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sps-sim-'));
   mkdirSync(dir, { recursive: true });
-  const clock = new SimClock(options.timeScale ?? 1);
-  const journal = new Journal();
-  const certs = await makeCertificates(options.certificateHostnames ?? ['127.0.0.1', '::1', 'localhost']);
+  const certs = await makeCertificates(
+    options.certificateHostnames ?? ['127.0.0.1', '::1', 'localhost', ...addresses.values()],
+  );
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, certs.caPem);
 
   const running: Array<{ server: Server; sockets: Set<Socket> }> = [];
   const appliances: SimulatedAppliance[] = [];
-  const specs = options.appliances?.length ? options.appliances : [{ name: 'sps-sim-1' }];
-  for (const [i, spec] of specs.entries()) {
-    const appliance = new Appliance(spec, clock.now());
+  for (const [i, { appliance }] of built.entries()) {
     const served = serve(
       appliance,
       clock,
       journal,
       protocol === 'https' ? { cert: certs.certPem, key: certs.keyPem } : undefined,
     );
+    const listenOn = addresses.get(appliance.name) ?? host;
     await new Promise<void>((resolve, reject) => {
       served.server.once('error', reject);
-      served.server.listen(i === 0 ? (options.port ?? 0) : 0, host, () => resolve());
+      served.server.listen(i === 0 ? (options.port ?? 0) : 0, listenOn, () => resolve());
+    }).catch((err: unknown) => {
+      throw new Error(`${appliance.name} cannot listen on ${listenOn}: ${String(err)}`);
     });
     running.push(served);
     const port = (served.server.address() as AddressInfo).port;
-    const hostPart = host.includes(':') ? `[${host}]` : host;
+    const hostPart = listenOn.includes(':') ? `[${listenOn}]` : listenOn;
+    const node = appliance.cluster?.nodeOf(appliance);
     appliances.push({
       name: appliance.name,
       endpoint: `${protocol}://${hostPart}:${port}`,
+      ...(node ? { cluster: appliance.cluster!.name, nodeKey: node.key } : {}),
       username: appliance.username,
       password: appliance.password,
       get scenario() {

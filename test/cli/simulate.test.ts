@@ -58,3 +58,48 @@ it('simulate writes ready inputs, prints run commands that work as printed, and 
     rmSync(cwd, { recursive: true, force: true });
   }
 }, 60_000);
+
+it('simulate --fleet 2 --cluster 3 serves every appliance, writes a secret for each (with its cluster), and stops on SIGTERM', async () => {
+  const simulator = spawn(process.execPath, [BIN, 'simulate', '--fleet', '2', '--cluster', '3']);
+  try {
+    const printed = await started(simulator);
+    const names = [...printed.matchAll(/^ {2}appliance {2}(\S+)$/gm)].map((m) => m[1]);
+    const members = ['sps-sim-cluster-1', 'sps-sim-cluster-2', 'sps-sim-cluster-3'];
+    expect(names).toEqual(['sps-sim-1', 'sps-sim-2', ...members]);
+    expect(printed).toContain('cluster    sps-sim-cluster (central-management, search-master)');
+    expect(printed).toContain('cluster    sps-sim-cluster (managed-host, search-local)');
+    const secretsFile = /secrets +(\S+)/.exec(printed)![1]!;
+    const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<
+      string,
+      { endpoint: string; cluster?: string }
+    >;
+    expect(Object.keys(secrets)).toEqual(names.map((n) => `sps/${n}`));
+    for (const name of names) {
+      const secret = secrets[`sps/${name}`]!;
+      expect(secret.cluster).toBe(members.includes(name!) ? 'sps-sim-cluster' : undefined);
+      expect(printed).toContain(`endpoint   ${secret.endpoint}`);
+    }
+    // Every node its own endpoint.
+    expect(new Set(Object.values(secrets).map((s) => s.endpoint)).size).toBe(5);
+    const exited = new Promise((resolve) => simulator.once('exit', resolve));
+    simulator.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(secretsFile)).toBe(false);
+  } finally {
+    simulator.kill('SIGKILL');
+  }
+}, 60_000);
+
+it.each([
+  [['--fleet', '-1']],
+  [['--fleet', '1.5']],
+  [['--cluster', '1']],
+  [['--cluster', 'three']],
+  [['--fleet', '0']],
+  [['--fleet', '2', '--appliances', '3']],
+])('simulate %j is a usage error: exit 2, nothing served', async (args) => {
+  const res = await run(['simulate', ...args], tmpdir());
+  expect(res.code).toBe(2);
+  expect(res.stdout).not.toContain('appliance');
+  expect(res.stderr).toMatch(/error/);
+});

@@ -212,6 +212,8 @@ describe('state machines', () => {
       for (const key of used) {
         expect(subs[key]).toBeDefined();
         if (key === 'StateMachineArnPrefix') expect(JSON.stringify(subs[key])).toContain(':stateMachine:SpsWorkflows-');
+        else if (key === 'EventBusArn')
+          expect(subs[key]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Events/), 'Arn'] });
         else expect(stack.functions[key]).toBeDefined();
       }
     }
@@ -251,7 +253,7 @@ describe('state machines', () => {
     expect(JSON.stringify(roles[0]!.Properties.AssumeRolePolicyDocument)).toContain(':rule/*');
   });
 
-  it('may put its own lifecycle events on the default bus, never a release event', () => {
+  it("may put its own lifecycle events on the stack's bus, never a release event", () => {
     const statements = resources('AWS::IAM::Policy')
       .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement)
       .filter((st) => JSON.stringify(st.Action).includes('events:PutEvents'));
@@ -281,7 +283,8 @@ describe('state machines', () => {
         },
       },
     ]);
-    expect(JSON.stringify(statements)).toContain('event-bus/default');
+    for (const st of statements)
+      expect(st.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Events/), 'Arn'] });
     expect(JSON.stringify(statements)).not.toContain(RELEASE_EVENT.detailType);
   });
 
@@ -417,6 +420,34 @@ describe('archive bucket', () => {
   });
 });
 
+describe('event bus', () => {
+  const policies = (t: Template) =>
+    Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p) => p.Properties.Statement);
+
+  it("is the stack's own: only the named publishers and the stack's state machines may put events on it", () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'sps-workflows' });
+    const publisher = 'arn:aws:iam::123456789012:role/release-pipeline';
+    const { template: t } = synth(parseConfig({ events: { publishers: [publisher] } }));
+    const [allow, deny] = policies(t);
+    expect(allow).toMatchObject({ Effect: 'Allow', Principal: { AWS: publisher }, Action: 'events:PutEvents' });
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'events:PutEvents' });
+    const allowed = deny.Condition.ArnNotLike['aws:PrincipalArn'] as unknown[];
+    expect(allowed[0]).toBe(publisher);
+    expect(allowed.slice(1)).toEqual(
+      ['FirmwareUpgrade', 'SupportBundle', 'Preflight', 'FleetRun'].map((m) => ({
+        'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${m}StateMachineRole`)), 'Arn'],
+      })),
+    );
+    // Without publishers, nobody but the state machines.
+    expect(policies(template).map((p) => p.Effect)).toEqual(['Deny']);
+  });
+
+  it('refuses a config that names the default bus or a publisher that is not an IAM principal', () => {
+    expect(() => parseConfig({ events: { busName: 'default' } })).toThrow(/events\.busName: not the default bus/);
+    expect(() => parseConfig({ events: { publishers: ['*'] } })).toThrow(/events\.publishers\.0: an IAM principal ARN/);
+  });
+});
+
 describe('triggers', () => {
   const fleetRun = { Ref: expect.stringMatching(/^FleetRunStateMachine/) };
 
@@ -424,6 +455,7 @@ describe('triggers', () => {
     const rules = resources('AWS::Events::Rule');
     expect(rules).toHaveLength(1);
     expect(rules[0]!.Properties).toMatchObject({
+      EventBusName: { Ref: expect.stringMatching(/^Events/) },
       EventPattern: { source: [RELEASE_EVENT.source], 'detail-type': [RELEASE_EVENT.detailType] },
       Targets: [
         {

@@ -30,6 +30,8 @@ interface Rules {
   types?: Record<string, JsonType[]>;
   /** How the items of a list are told apart (`$.items`); the default is their JSON type. */
   kinds?: Record<string, (item: unknown) => string>;
+  /** Lists the simulator leaves empty where the sample has items (their items are then not compared). */
+  empty?: string[];
 }
 
 /** Where `actual` differs from `sample` in fields or JSON types; empty when they conform. */
@@ -54,6 +56,7 @@ function differences(sample: unknown, actual: unknown, rules: Rules, path = '$')
     const kind = rules.kinds?.[path] ?? typeOf;
     const s = sample as unknown[];
     const a = actual as unknown[];
+    if (!a.length && rules.empty?.includes(path)) return [];
     for (const item of s) {
       const peers = a.filter((x) => kind(x) === kind(item));
       if (!peers.length) out.push(`${path}[]: no item of kind ${kind(item)}`);
@@ -78,6 +81,7 @@ const slotKind = (item: unknown) => {
   if (!('version' in body)) return 'empty';
   return body.current ? 'current' : body.after_reboot ? 'after-reboot' : 'other';
 };
+const bySyncStatus = (item: unknown) => String((item as { sync_status: unknown }).sync_status);
 const byActivated = (item: unknown) => `activated=${String((item as { activated: unknown }).activated)}`;
 
 const URL_801 = 'https://downloads.example.internal/sps-8.0.1.iso';
@@ -99,6 +103,8 @@ interface Case {
   /** The state, when a sample has more than one. */
   state?: string;
   appliance?: Partial<ApplianceOptions>;
+  /** Appliances served beside it (the other nodes of its cluster). */
+  others?: ApplianceOptions[];
   /** Drives the simulator into the sample's state and sends its request; returns what the client made of it. */
   run: (ctx: Ctx) => Promise<unknown>;
   /** The request whose answer is the sample's counterpart (the last one, when it was repeated). */
@@ -145,6 +151,17 @@ const preflight = (path: string, c: Omit<Case, 'run' | 'request' | 'status'>): C
   status: 200,
   ...c,
 });
+
+/** The cluster samples' two nodes: the appliance under test is the Central Management node. */
+const MANAGED_HOST: ApplianceOptions = {
+  name: 'sps-managed-host',
+  cluster: 'prod',
+  roles: ['managed-host', 'search-minion'],
+};
+const IN_CLUSTER = {
+  appliance: { cluster: 'prod', roles: ['central-management', 'search-master'] },
+  others: [MANAGED_HOST],
+} satisfies Partial<Case>;
 
 const CASES: Record<string, Case[]> = {
   'info-anonymous.json': [
@@ -455,6 +472,56 @@ const CASES: Record<string, Case[]> = {
       parsed: (r) => expect(r).toEqual(fixture('plugin-integrity.json')),
     },
   ],
+  'cluster-nodes.json': [
+    {
+      // The sample's cluster: a Central Management node (it answers) and a managed host.
+      ...IN_CLUSTER,
+      run: get('/api/cluster/nodes'),
+      request: ['GET', /^\/api\/cluster\/nodes$/],
+      status: 200,
+      parsed: (r) =>
+        expect(r).toMatchObject({
+          items: [{ key: expect.any(String) }, { key: expect.any(String) }],
+          meta: { self: expect.stringMatching(/^\/api\/cluster\/nodes\/[0-9a-f-]{36}$/) },
+        }),
+    },
+  ],
+  'cluster-node-one.json': [
+    {
+      ...IN_CLUSTER,
+      run: (ctx) => get(`/api/cluster/nodes/${ctx.appliance.nodeKey}`)(ctx),
+      request: ['GET', /^\/api\/cluster\/nodes\/[0-9a-f-]{36}$/],
+      status: 200,
+      // The address is the host of the node's endpoint (the sample has a placeholder).
+      parsed: (r) =>
+        expect(r).toMatchObject({
+          body: { address: expect.stringMatching(/^127\.0\.0\.\d+$/), roles: ['central-management', 'search-master'] },
+        }),
+    },
+  ],
+  'cluster-status.json': [
+    {
+      ...IN_CLUSTER,
+      // The sample's managed host has 3 SSH and 4 RDP sessions.
+      others: [{ ...MANAGED_HOST, sessionsInProgress: { ssh: 3, rdp: 4 } }],
+      run: get('/api/cluster/status'),
+      request: ['GET', /^\/api\/cluster\/status$/],
+      status: 200,
+      rules: {
+        extra: SESSION_META,
+        kinds: { '$.items': bySyncStatus },
+        // A simulated cluster has no configuration conflicts to warn about.
+        empty: ['$.items[].configuration_sync.issues.warnings'],
+      },
+      parsed: (r) =>
+        expect(r).toMatchObject({
+          items: [
+            { fqdn: 'sps-conformance.example', health_status: null, sync_status: 'n/a' },
+            { fqdn: 'sps-managed-host.example', health_status: { sessions: { ssh: 3, rdp: 4 }, total_sessions: 7 } },
+          ],
+        }),
+    },
+  ],
   'integrated-products-empty.json': [integrated('integrated-products-empty.json')],
   'integrated-products-spp.json': [integrated('integrated-products-spp.json')],
   'integrated-products-starling.json': [integrated('integrated-products-starling.json')],
@@ -484,6 +551,7 @@ describe('the shape comparison', () => {
     expect(
       differences(sample, { items: [{ body: { status: 'failed', start_time: null } }], meta: { href: '/x' } }, rules),
     ).toEqual(['$.items[]: no item of kind queued', '$.items[]: an item of kind failed the sample lacks']);
+    expect(differences(sample, { items: [], meta: { href: '/x' } }, { empty: ['$.items'] })).toEqual([]);
   });
 });
 
@@ -498,7 +566,7 @@ describe('the simulator answers like the vendor samples, and the client reads it
   it.each(runs)('$title', async ({ file, c }) => {
     sim = await startSimulator({
       // A long idle timeout: the clock jumps ahead in some cases; re-logins would only add noise.
-      appliances: [{ name: 'sps-conformance', sessionIdleSeconds: 24 * 3600, ...c.appliance }],
+      appliances: [{ name: 'sps-conformance', sessionIdleSeconds: 24 * 3600, ...c.appliance }, ...(c.others ?? [])],
     });
     const s = sim;
     const appliance = s.appliance('sps-conformance');

@@ -76,9 +76,9 @@ describe.each(files)('%s', (file) => {
     }
   });
 
-  it('names in its ${...} substitutions only functions that exist, and the state machine ARN prefix for children', () => {
+  it('names in its ${...} substitutions only functions that exist, the event bus, and the state machine ARN prefix for children', () => {
     const keys = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
-    const known = new Set([...OPERATION_NAMES.map(substitutionKey), 'StateMachineArnPrefix']);
+    const known = new Set([...OPERATION_NAMES.map(substitutionKey), 'StateMachineArnPrefix', 'EventBusArn']);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(known).toContain(key);
   });

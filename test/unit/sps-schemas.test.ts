@@ -3,6 +3,8 @@ import type { ZodMiniType } from 'zod/mini';
 import {
   backupEncryptionSchema,
   clusterInterfaceSchema,
+  clusterNodeSchema,
+  clusterStatusSchema,
   errorEnvelopeSchema,
   healthStatusSchema,
   keyListSchema,
@@ -55,6 +57,9 @@ const SCHEMA_OF: Record<string, ZodMiniType> = {
   // Not read by the client (the list names each instance's plugin); its reference has the same shape.
   'aa-plugin-instance-one.json': z.looseObject({ body: z.looseObject({ plugin: z.looseObject({ key: z.string() }) }) }),
   'plugin-integrity.json': pluginIntegritySchema,
+  'cluster-nodes.json': keyListSchema,
+  'cluster-node-one.json': clusterNodeSchema,
+  'cluster-status.json': clusterStatusSchema,
 };
 
 describe('vendor samples', () => {
@@ -96,6 +101,19 @@ describe('vendor samples', () => {
       configHash: '2abde4c81d9b544bf53fae4f4b9657fc',
       roles: ['central-management', 'search-master'],
     });
+  });
+
+  it('reads a cluster: its members, their address and roles, which are up', () => {
+    expect(keyListSchema.parse(fixture('cluster-nodes.json'))).toHaveLength(2);
+    expect(clusterNodeSchema.parse(fixture('cluster-node-one.json'))).toEqual({
+      key: 'b35c54da-b556-4f91-ade5-d26283d68277',
+      address: '<IP-address-of-node-to-be-queried>',
+      roles: ['central-management'],
+    });
+    expect(clusterStatusSchema.parse(fixture('cluster-status.json')).map((n) => [n.fqdn, n.healthReported, n.syncStatus])).toEqual([
+      ['sps.example.com', false, 'n/a'],
+      ['managed-host.cluster', true, 'pending'],
+    ]);
   });
 
   it('reads a health document without RAID as no RAID, and one wrapped in body alike', () => {

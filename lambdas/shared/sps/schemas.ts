@@ -312,3 +312,33 @@ export const pluginIntegritySchema = map(
   z.looseObject({ body: z.record(z.string(), z.looseObject({ verdict: z.string() })) }),
   ({ body }) => Object.fromEntries(Object.entries(body).map(([op, r]) => [op, r.verdict])),
 );
+
+/** `GET /api/cluster/nodes/<key>` (on the Central Management node): a member's address and roles. */
+export const clusterNodeSchema = map(
+  z.looseObject({ key: z.string(), body: z.looseObject({ address: z.string(), roles: z.array(z.string()) }) }),
+  ({ key, body }) => ({ key, address: body.address, roles: body.roles }),
+);
+
+/**
+ * `GET /api/cluster/status` (on the Central Management node): each member; `healthReported` is false
+ * while a member is down (and always for the Central Management node's own entry: it answered).
+ */
+export const clusterStatusSchema = map(
+  z.looseObject({
+    items: z.array(
+      z.looseObject({
+        key: z.string(),
+        fqdn: z.nullish(z.string()),
+        health_status: z.nullish(z.unknown()),
+        sync_status: z.nullish(z.string()),
+      }),
+    ),
+  }),
+  ({ items }) =>
+    items.map((i) => ({
+      key: i.key,
+      fqdn: i.fqdn ?? null,
+      healthReported: i.health_status !== null && i.health_status !== undefined,
+      syncStatus: i.sync_status ?? null,
+    })),
+);

@@ -242,4 +242,9 @@ export class Firmware {
     const r = this.reboot;
     return !!r && !r.applied && now >= r.startAt && now < r.endAt;
   }
+
+  /** When the reboot under way began; undefined when the appliance is not rebooting. */
+  rebootStartedAt(now: number): number | undefined {
+    return this.isRebooting(now) ? this.reboot!.startAt : undefined;
+  }
 }
