@@ -110,7 +110,9 @@ describe('vendor samples', () => {
       address: '<IP-address-of-node-to-be-queried>',
       roles: ['central-management'],
     });
-    expect(clusterStatusSchema.parse(fixture('cluster-status.json')).map((n) => [n.fqdn, n.healthReported, n.syncStatus])).toEqual([
+    expect(
+      clusterStatusSchema.parse(fixture('cluster-status.json')).map((n) => [n.fqdn, n.healthReported, n.syncStatus]),
+    ).toEqual([
       ['sps.example.com', false, 'n/a'],
       ['managed-host.cluster', true, 'pending'],
     ]);
