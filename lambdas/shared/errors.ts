@@ -34,6 +34,7 @@ export const ERROR_NAMES = [
   'Secrets.Unavailable',
   'Fleet.ChildrenFailed',
   'Fleet.NotRegistered',
+  'Fleet.IncompleteCluster',
   'Internal.Error',
 ] as const;
 export type ErrorName = (typeof ERROR_NAMES)[number];
