@@ -53,6 +53,8 @@ export const OPERATION_SPECS = {
   // A dozen GETs, and two per plugin.
   'run-preflight': sps(),
   'run-postcheck': sps(),
+  // A login, /api/info, and on a Central Management node two reads plus one per member.
+  'inventory-appliance': sps(),
   // A thousand appliances are ten ListSecrets pages; the report is arithmetic.
   'plan-fleet-run': { memoryMb: 256, timeoutSeconds: 60, sps: false, registry: true },
   'report-fleet-run': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },

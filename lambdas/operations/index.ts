@@ -5,6 +5,7 @@ import type { OperationName } from './catalog';
 import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
+import { inventoryAppliance } from './inventory';
 import { runPostcheck, runPreflight } from './preflight';
 import * as supportBundle from './support-bundle';
 
@@ -28,6 +29,7 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'delete-support-bundle': supportBundle.deleteSupportBundle,
   'run-preflight': runPreflight,
   'run-postcheck': runPostcheck,
+  'inventory-appliance': inventoryAppliance,
   'plan-fleet-run': planFleetRunOperation,
   'report-fleet-run': reportFleetRunOperation,
 };

@@ -21,6 +21,8 @@ import {
   systemBackupSchema,
   backupEncryptionSchema,
   clusterInterfaceSchema,
+  clusterNodeSchema,
+  clusterStatusSchema,
   keyListSchema,
   pluginSchema,
   pluginInstancesSchema,
@@ -299,6 +301,20 @@ export class SpsClient {
 
   getIntegratedProducts() {
     return this.json({ method: 'GET', path: '/api/integrated_products' }, integratedProductsSchema);
+  }
+
+  // ---- cluster (on the Central Management node) ------------------------------------------------
+
+  listClusterNodes() {
+    return this.json({ method: 'GET', path: '/api/cluster/nodes' }, keyListSchema);
+  }
+
+  getClusterNode(key: string) {
+    return this.json({ method: 'GET', path: `/api/cluster/nodes/${segment(key)}` }, clusterNodeSchema);
+  }
+
+  getClusterStatus() {
+    return this.json({ method: 'GET', path: '/api/cluster/status' }, clusterStatusSchema);
   }
 
   // ---- preflight reads (GETs only) ------------------------------------------------------------

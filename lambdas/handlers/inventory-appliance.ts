@@ -1,0 +1,4 @@
+import { inventoryAppliance } from '../operations/inventory';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(inventoryAppliance);
