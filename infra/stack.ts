@@ -1,6 +1,24 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Stats,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
@@ -196,7 +214,65 @@ export class SpsWorkflowsStack extends Stack {
       logRetention: config.logRetentionDays,
     });
     this.restrictPublishers(config.events.publishers);
-    this.triggers(config, topic);
+    const dlq = this.triggers(config, topic);
+    this.dashboard(dlq);
+  }
+
+  /**
+   * One page for the fleet: executions by outcome and durations of every workflow, and starts that
+   * never happened (the dead-letter queue). Its name is a stack output.
+   */
+  private dashboard(dlq: Queue): void {
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: this.stackName,
+      defaultInterval: Duration.days(7),
+    });
+    const workflows = {
+      'Firmware upgrade': this.firmwareUpgrade,
+      'Support-bundle archival': this.supportBundle,
+      Preflight: this.preflight,
+      'Fleet runs': this.fleetRun,
+    };
+    dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          '# SPS workflows\nExecutions by outcome and how long they took; a failed execution names its error (README, "Errors"). Fleet runs report each appliance in their output; fleet preflight reports are under `reports/preflight/` in the archive bucket.',
+        width: 24,
+        height: 2,
+      }),
+    );
+    for (const [title, workflow] of Object.entries(workflows)) {
+      const machine = workflow.stateMachine;
+      const hourly = { period: Duration.hours(1), statistic: Stats.SUM };
+      dashboard.addWidgets(
+        new GraphWidget({
+          title: `${title}: executions by outcome`,
+          width: 12,
+          left: [
+            machine.metricSucceeded(hourly).with({ label: 'succeeded' }),
+            machine.metricFailed(hourly).with({ label: 'failed' }),
+            machine.metricTimedOut(hourly).with({ label: 'timed out' }),
+            machine.metricAborted(hourly).with({ label: 'aborted' }),
+          ],
+        }),
+        new GraphWidget({
+          title: `${title}: duration`,
+          width: 12,
+          left: [
+            machine.metricTime({ period: Duration.hours(1), statistic: Stats.AVERAGE }).with({ label: 'average' }),
+            machine.metricTime({ period: Duration.hours(1), statistic: Stats.p(90) }).with({ label: 'p90' }),
+          ],
+        }),
+      );
+    }
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Starts that never happened (release events and schedules in the dead-letter queue)',
+        width: 24,
+        left: [dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: Stats.MAXIMUM })],
+      }),
+    );
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }
 
   /**
@@ -443,7 +519,7 @@ export class SpsWorkflowsStack extends Stack {
    * One rule for firmware release events and one schedule for the nightly archival, whatever the
    * number of appliances: each starts one fleet run, which lists the registry.
    */
-  private triggers(config: DeploymentConfig, topic: ITopic): void {
+  private triggers(config: DeploymentConfig, topic: ITopic): Queue {
     const dlq = new Queue(this, 'ScheduleDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -534,5 +610,6 @@ export class SpsWorkflowsStack extends Stack {
         },
       );
     }
+    return dlq;
   }
 }

@@ -420,6 +420,27 @@ describe('archive bucket', () => {
   });
 });
 
+describe('dashboard', () => {
+  it("shows every workflow's executions by outcome and durations, and the dead-letter queue; its name is an output", () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const title of ['Firmware upgrade', 'Support-bundle archival', 'Preflight', 'Fleet runs']) {
+      expect(body).toContain(`${title}: executions by outcome`);
+      expect(body).toContain(`${title}: duration`);
+    }
+    for (const metric of [
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+      'ExecutionTime',
+    ])
+      expect(body).toContain(metric);
+    expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    template.hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^Dashboard') } });
+  });
+});
+
 describe('event bus', () => {
   const policies = (t: Template) =>
     Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p) => p.Properties.Statement);
