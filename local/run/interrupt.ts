@@ -278,7 +278,8 @@ export function planCleanup(workflow: WorkflowName, snapshot: ExecutionSnapshot,
     running: [],
   };
   if (workflow === 'firmware-upgrade') firmwarePlan(snapshot, plan, data);
-  else bundlePlan(snapshot, plan, data, archive);
+  else if (workflow === 'support-bundle') bundlePlan(snapshot, plan, data, archive);
+  // A preflight only reads: nothing to undo.
   return plan;
 }
 

@@ -185,6 +185,16 @@ export const NEWS: Partial<Record<OperationName, (o: Output) => string | undefin
     test?.alreadyRunning
       ? `changed: removed slot ${test.removedSlotId}, a copy of the version already running (nothing to upgrade)`
       : undefined,
+  // The verdict, and every check that did not pass (the full report is in the output).
+  'run-preflight': ({ preflight }: Output) => {
+    const report = preflight?.report;
+    if (!report) return undefined;
+    const notPassed = (report.checks as Array<{ id: string; verdict: string; summary: string }>)
+      .filter((c) => c.verdict !== 'pass')
+      .map((c) => `\n    ${c.verdict} ${c.id}: ${c.summary}`)
+      .join('');
+    return `preflight: ${report.verdict} (${report.checks.length} checks)${notPassed}`;
+  },
   'upgrade-firmware': ({ upgrade }: Output) =>
     upgrade?.answer === 'unknown'
       ? `changed: upgrade into slot ${upgrade.slotId} requested; its answer was lost, the reboot watch decides`

@@ -274,6 +274,28 @@ describe('Class: ProgressReporter', () => {
       );
     });
 
+    it('when the preflight answers, it prints the verdict and every check that did not pass', () => {
+      const pipe = new Pipe();
+      const checks = [
+        { id: 'firmware-api', verdict: 'pass', summary: 'fetch, slots, test and upgrade are offered' },
+        { id: 'backup-encryption', verdict: 'warn', summary: 'system backups are not encrypted' },
+      ];
+      play(
+        pipe,
+        new Recording()
+          .state('Preflight', 'Task', {
+            operation: 'run-preflight',
+            output: { preflight: { report: { verdict: 'warn', checks } } },
+          })
+          .end().events,
+      );
+      expect(pipe.lines.slice(0, 3)).toEqual([
+        '→ Preflight',
+        '  preflight: warn (2 checks)',
+        '    warn backup-encryption: system backups are not encrypted',
+      ]);
+    });
+
     it('when the execution ends, it prints the total time', () => {
       const pipe = new Pipe();
       play(pipe, upgrade().events);
