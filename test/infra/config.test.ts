@@ -7,9 +7,15 @@ import example from '../../infra/config.example.json';
 describe('deployment config', () => {
   it('accepts the documented example and fills in defaults', () => {
     const config = parseConfig(example);
-    expect(config.appliances).toHaveLength(2);
+    // No appliance list: the nightly archival covers every registered appliance.
+    expect(config).toMatchObject({
+      appliances: [],
+      preflight: { schedule: 'cron(0 6 ? * MON *)', maxConcurrency: 10, targetVersion: '8.0.1' },
+      events: { busName: 'sps-workflows', publishers: [expect.stringMatching(/^arn:aws:iam::/)] },
+    });
     expect(parseConfig({})).toMatchObject({
       appliances: [],
+      events: { busName: 'sps-workflows', publishers: [] },
       credentialsSecretPrefix: 'sps/',
       archive: { schedule: 'cron(0 2 * * ? *)', prefix: 'support-bundles/' },
     });
