@@ -15,6 +15,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  Metric,
   Stats,
   TextWidget,
   TreatMissingData,
@@ -41,6 +42,7 @@ import { nagArn } from './nag';
 
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
 import { RELEASE_EVENT } from '../lambdas/operations/catalog';
+import { FLEET_WORKFLOWS } from '../lambdas/shared/input';
 
 export { RELEASE_EVENT };
 
@@ -265,6 +267,34 @@ export class SpsWorkflowsStack extends Stack {
         }),
       );
     }
+    // What the handlers report (Powertools Metrics, EMF in their logs): namespace SpsWorkflows.
+    const figure = (metricName: string, statistic: string, dimensions: Record<string, string> = {}, label?: string) =>
+      new Metric({
+        namespace: 'SpsWorkflows',
+        metricName,
+        dimensionsMap: { service: 'sps-workflows', ...dimensions },
+        period: Duration.days(1),
+        statistic,
+        label: label ?? metricName,
+      });
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Support bundles archived (bytes a day, and seconds each)',
+        width: 8,
+        left: [figure('ArchivedBytes', Stats.SUM, {}, 'bytes')],
+        right: [figure('ArchiveSeconds', Stats.AVERAGE, {}, 'seconds, average')],
+      }),
+      new GraphWidget({
+        title: 'Preflight verdicts (a day)',
+        width: 8,
+        left: ['pass', 'warn', 'fail'].map((v) => figure('Preflights', Stats.SUM, { Verdict: v }, v)),
+      }),
+      new GraphWidget({
+        title: 'Fleet runs: appliances that did not succeed (a day)',
+        width: 8,
+        left: FLEET_WORKFLOWS.map((w) => figure('FleetAppliancesFailed', Stats.SUM, { Workflow: w }, w)),
+      }),
+    );
     dashboard.addWidgets(
       new GraphWidget({
         title: 'Starts that never happened (release events and schedules in the dead-letter queue)',

@@ -46,6 +46,7 @@ export const archiveSupportBundle = operation(
     }
     const name = fileName ?? `${key}-debug_info.zip`;
     const objectKey = archiveKey(prefix, appliance.name, name, new Date(requestedAt ?? ctx.now()));
+    const startedAt = ctx.now();
     const download = await (await ctx.sps(appliance)).downloadSupportBundle(key);
     ctx.log.info('archiving support bundle', { key, bucket: target, objectKey, bytes: download.contentLength });
     const stored = await archiveToS3(ctx.deps.archive.s3, {
@@ -64,6 +65,8 @@ export const archiveSupportBundle = operation(
         'execution-id': executionId ?? 'unknown',
       },
     });
+    ctx.deps.metrics?.add('ArchivedBytes', 'Bytes', stored.bytes);
+    ctx.deps.metrics?.add('ArchiveSeconds', 'Seconds', (ctx.now() - startedAt) / 1000);
     return { ...stored, fileName: name };
   },
   ['archive'],

@@ -51,6 +51,9 @@ export const reportFleetRunOperation = operation(
   async ({ workflow, executionId, results, unregistered }, ctx) => {
     const outcome = reportFleetRun(workflow, results, unregistered);
     ctx.log.info('fleet run finished', outcome.report.summary);
+    const { succeeded, failed } = outcome.report.summary;
+    ctx.deps.metrics?.add('FleetAppliancesSucceeded', 'Count', succeeded, { Workflow: workflow });
+    ctx.deps.metrics?.add('FleetAppliancesFailed', 'Count', failed, { Workflow: workflow });
     if (workflow !== 'preflight') return outcome;
     const archive = ctx.deps.archive;
     if (!archive?.defaultBucket)

@@ -122,6 +122,7 @@ export const runPreflight = operation(
     const verdict = overallVerdict(checks);
     const failed = checks.filter((c) => c.verdict === 'fail');
     ctx.log.info('preflight checked', { verdict, failed: failed.map((c) => c.id) });
+    ctx.deps.metrics?.add('Preflights', 'Count', 1, { Verdict: verdict });
     // No empty slot is the fetch step's to refuse: Sps.NoEmptySlot names the slot a real run frees.
     const blocking = failed.filter((c) => c.id !== 'empty-slot');
     if (mode === 'enforce' && blocking.length > 0) {

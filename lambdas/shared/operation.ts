@@ -5,7 +5,7 @@ import { resolveAppliance, SecretSessionStore, sessionSecretId } from './credent
 import { errorText, isContractError, NamedError, SpsAuthenticationError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
-import type { Clock, LockStore, LogPort, SecretStore } from './ports';
+import type { Clock, LockStore, LogPort, MetricsPort, SecretStore } from './ports';
 import { SpsClient, type SpsClientOptions } from './sps/client';
 
 /** What a handler needs from the outside world; AWS and local wiring each build one. */
@@ -26,6 +26,8 @@ export interface Deps {
   archive?: { s3: S3Client; defaultBucket?: string; kmsKeyId?: string };
   /** The appliance locks (only the lock functions get them on AWS). */
   locks?: LockStore;
+  /** Figures for the dashboard (unset locally). */
+  metrics?: MetricsPort;
 }
 
 /** What only some functions get: an operation declares the ones it needs. */

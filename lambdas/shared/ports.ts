@@ -13,6 +13,14 @@ export interface LogPort {
 
 export const silentLogger: LogPort = { debug() {}, info() {}, warn() {}, error() {} };
 
+/**
+ * Figures a handler knows (bytes archived, preflight verdicts, fleet outcomes) for the stack's
+ * dashboard: on AWS CloudWatch metrics in the function's own logs (Powertools, EMF), locally nowhere.
+ */
+export interface MetricsPort {
+  add(name: string, unit: 'Count' | 'Bytes' | 'Seconds', value: number, dimensions?: Record<string, string>): void;
+}
+
 /** Wall time, in epoch milliseconds. Local runs against the simulator pass its accelerated clock. */
 export interface Clock {
   now(): number;

@@ -437,6 +437,10 @@ describe('dashboard', () => {
     ])
       expect(body).toContain(metric);
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    // The handlers' own figures (Powertools Metrics).
+    const unescaped = body.replace(/\\+"/g, '"');
+    for (const metric of ['ArchivedBytes', 'ArchiveSeconds', 'Preflights', 'FleetAppliancesFailed'])
+      expect(unescaped).toContain(`"SpsWorkflows","${metric}"`);
     template.hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^Dashboard') } });
   });
 });

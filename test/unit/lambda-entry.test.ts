@@ -40,4 +40,38 @@ describe('Lambda entry points', () => {
     expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toContain('sps/sps-1');
     delete process.env.ARCHIVE_BUCKET;
   });
+
+  it('writes the figures an invocation adds as CloudWatch EMF in its own logs', async () => {
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    try {
+      const { handler } = await import('../../lambdas/handlers/report-fleet-run');
+      await handler({
+        workflow: 'support-bundle',
+        executionId: 'arn:aws:states:eu-west-1:123456789012:execution:x:y',
+        results: [{ appliance: 'sps-1', run: { status: 'SUCCEEDED' } }],
+        unregistered: [],
+      });
+    } finally {
+      write.mockRestore();
+      log.mockRestore();
+    }
+    const emf = lines
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string }> }; Workflow: string });
+    expect(
+      emf.map((m) => [
+        m._aws.CloudWatchMetrics[0]!.Namespace,
+        m.Workflow,
+        Object.keys(m).filter((k) => k.startsWith('Fleet')),
+      ]),
+    ).toEqual([
+      ['SpsWorkflows', 'support-bundle', ['FleetAppliancesSucceeded']],
+      ['SpsWorkflows', 'support-bundle', ['FleetAppliancesFailed']],
+    ]);
+  });
 });
