@@ -92,7 +92,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 async function expectInvalid(
-  workflow: 'firmware-upgrade' | 'support-bundle',
+  workflow: 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run',
   valid: Json,
   arb: fc.Arbitrary<Mutation[]>,
 ) {
@@ -168,5 +168,47 @@ describe('bad input never reaches the appliance', () => {
       { minLength: 1, maxLength: 3 },
     );
     await expectInvalid('support-bundle', valid, arb);
+  }, 120_000);
+
+  it('preflight: 200 generated bad inputs end in Input.Invalid with zero requests', async () => {
+    const valid = { appliance: h.ref(), targetVersion: '8.0.1', options: { minFreeDiskPercent: 10 } } as Json;
+    const arb = fc.array(
+      mutations({
+        required: [['appliance'], ['appliance', 'name']],
+        // (Not the boolean options: a boolean is among the wrong types tried, and right for them.)
+        typed: [['appliance', 'endpoint'], ['targetVersion'], ['options', 'minFreeDiskPercent']],
+        extra: [
+          [otherEndpoint, ['appliance', 'endpoint']],
+          [badName, ['appliance', 'name']],
+          [fc.integer({ min: 101, max: 1000 }), ['options', 'minFreeDiskPercent']],
+          [fc.integer({ min: -100, max: -1 }), ['options', 'maxActiveSessions']],
+          [fc.constantFrom('', '   '), ['targetVersion']],
+        ],
+      }),
+      { minLength: 1, maxLength: 3 },
+    );
+    await expectInvalid('preflight', valid, arb);
+  }, 120_000);
+
+  it('fleet run: 200 generated bad inputs end in Input.Invalid, no child started and zero requests', async () => {
+    const valid = { workflow: 'support-bundle', appliances: ['sps-sim-1'], input: {}, maxConcurrency: 2 } as Json;
+    const arb = fc.array(
+      mutations({
+        required: [['workflow']],
+        // (Not `input`: the wrong types tried include {}, which is a valid one.)
+        typed: [['workflow'], ['appliances'], ['maxConcurrency']],
+        extra: [
+          [fc.constantFrom('reboot', 'fleet-run', 'Support-Bundle'), ['workflow']],
+          [fc.integer({ min: 41, max: 1000 }), ['maxConcurrency']],
+          [badName.map((n) => [n]), ['appliances']],
+          [fc.constant([]), ['appliances']],
+          [fc.constant({ appliance: 'sps-sim-1' }), ['input']],
+          [fc.constant({ options: { dryrun: true } }), ['input']],
+          [fc.constant({ archive: { prefix: '/abs/' } }), ['input']],
+        ],
+      }),
+      { minLength: 1, maxLength: 3 },
+    );
+    await expectInvalid('fleet-run', valid, arb);
   }, 120_000);
 });
