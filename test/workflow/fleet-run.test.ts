@@ -33,6 +33,7 @@ async function fleetRun(harness: Harness, input: unknown) {
   let running = 0;
   let mostAtOnce = 0;
   const children: string[] = [];
+  const childEvents: HistoryEvent[] = [];
   const result = await runWorkflow({
     workflow: 'fleet-run',
     input,
@@ -44,12 +45,17 @@ async function fleetRun(harness: Harness, input: unknown) {
       mostAtOnce = Math.max(mostAtOnce, ++running);
       return {
         onEvent: (e: HistoryEvent) => {
+          childEvents.push(e);
           if (/^Execution(Succeeded|Failed|Aborted)$/.test(e.type)) running--;
         },
       };
     },
   });
+  // The secret scan covers the children's histories too.
   expectNoSecrets(harness, result);
+  const childHistory = JSON.stringify(childEvents);
+  expect(harness.secretValues().filter((secret) => childHistory.includes(secret))).toEqual([]);
+  if (children.length > 0) expect(childEvents.length).toBeGreaterThan(0);
   return { result, children, mostAtOnce };
 }
 
