@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import type { WorkflowName } from '../engine/engine';
-import { SCENARIOS, type ScenarioName } from '../simulator/scenarios';
+import type { SimulateOptions } from './simulate';
+import { SCENARIOS } from '../simulator/scenarios';
 
 /*
  * Only what parsing and `--help` need is imported here; each command loads its implementation
@@ -156,26 +157,13 @@ export function program(onExit: (code: number) => void): Command {
     )
     .option('--cluster <m>', 'also an m-node Central Management cluster (m ≥ 2)', count(2))
     .addHelpText('after', SIMULATE_HELP)
-    .action(
-      async (
-        opts: {
-          port?: number;
-          scenario: ScenarioName;
-          http?: boolean;
-          timeScale: number;
-          appliances: number;
-          fleet?: number;
-          cluster?: number;
-        },
-        command: Command,
-      ) => {
-        if (opts.fleet === 0 && opts.cluster === undefined) {
-          command.error("error: option '--fleet 0' needs --cluster (no appliance to simulate)", { exitCode: 2 });
-        }
-        const { simulateCommand } = await import('./simulate');
-        onExit(await simulateCommand(opts, io.stdout));
-      },
-    );
+    .action(async (opts: SimulateOptions, command: Command) => {
+      if (opts.fleet === 0 && opts.cluster === undefined) {
+        command.error("error: option '--fleet 0' needs --cluster (no appliance to simulate)", { exitCode: 2 });
+      }
+      const { simulateCommand } = await import('./simulate');
+      onExit(await simulateCommand(opts, io.stdout));
+    });
   return cli;
 }
 
