@@ -1,18 +1,15 @@
 import * as z from 'zod/mini';
-import { archiveToS3 } from '../shared/archive';
+import { archiveToS3, utcDated } from '../shared/archive';
 import { NamedError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
 import { operation } from '../shared/operation';
 import { nonEmpty } from '../shared/zod';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
 /** `<prefix><appliance>/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>-<file_name>` (UTC). */
 export function archiveKey(prefix: string, applianceName: string, fileName: string, at: Date): string {
-  const [y, m, d] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate())];
-  const stamp = `${y}${m}${d}T${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}Z`;
+  const { path, stamp } = utcDated(at);
   const safeName = fileName.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `${prefix}${applianceName}/${y}/${m}/${d}/${stamp}-${safeName}`;
+  return `${prefix}${applianceName}/${path}/${stamp}-${safeName}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { encryption } from '../shared/archive';
 import { errorText, NamedError } from '../shared/errors';
 import {
   childRunSchema,
@@ -60,9 +61,6 @@ export const reportFleetRunOperation = operation(
       throw new NamedError('Internal.Error', 'no archive bucket to store the fleet report in');
     const at = new Date(ctx.now());
     const key = preflightReportKey(at);
-    const encryption = archive.kmsKeyId
-      ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: archive.kmsKeyId }
-      : { ServerSideEncryption: 'AES256' as const };
     const put = (suffix: string, body: string, contentType: string) =>
       archive.s3
         .send(
@@ -71,7 +69,7 @@ export const reportFleetRunOperation = operation(
             Key: `${key}${suffix}`,
             Body: body,
             ContentType: contentType,
-            ...encryption,
+            ...encryption(archive.kmsKeyId),
           }),
         )
         .catch((err: unknown) => {

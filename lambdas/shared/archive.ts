@@ -93,7 +93,19 @@ function refusedByS3(err: unknown): boolean {
   return $metadata?.httpStatusCode === 403 || name === 'NoSuchBucket';
 }
 
-function encryption(kmsKeyId: string | undefined) {
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `<yyyy>/<mm>/<dd>` and `<yyyymmddThhmmssZ>` of `at` (UTC): how stored objects are dated. */
+export function utcDated(at: Date): { path: string; stamp: string } {
+  const [y, m, d] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate())];
+  return {
+    path: `${y}/${m}/${d}`,
+    stamp: `${y}${m}${d}T${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}Z`,
+  };
+}
+
+/** The objects' server-side encryption: the customer key when there is one, else S3-managed. */
+export function encryption(kmsKeyId: string | undefined) {
   return kmsKeyId
     ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyId }
     : { ServerSideEncryption: 'AES256' as const };

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { RELEASE_EVENT } from '../operations/catalog';
+import { utcDated } from './archive';
 import { CHECK_IDS, type CheckId } from './preflight';
 import {
   firmwareUpgradeInputSchema,
@@ -7,6 +8,7 @@ import {
   FLEET_DEFAULT_CONCURRENCY,
   fleetRunInputSchema,
   InputInvalidError,
+  isApplianceName,
   parseInput,
   supportBundleInputSchema,
   type ApplianceReference,
@@ -25,16 +27,14 @@ const CHILD_SCHEMAS = {
   'firmware-upgrade': firmwareUpgradeInputSchema,
 };
 
-/** A registered name is a valid appliance name: other secrets under the prefix are not appliances. */
-const REGISTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
 /** The appliance names the registry holds, from the ids of the secrets under `prefix`, and the ids that name none. */
 export function registeredNames(secretIds: readonly string[], prefix: string): { names: string[]; skipped: string[] } {
   const names: string[] = [];
   const skipped: string[] = [];
   for (const id of secretIds) {
     const name = id.startsWith(prefix) ? id.slice(prefix.length) : '';
-    if (REGISTRY_NAME.test(name)) names.push(name);
+    // A registered name is a valid appliance name: other secrets under the prefix are not appliances.
+    if (isApplianceName(name)) names.push(name);
     else skipped.push(id);
   }
   return { names, skipped };
@@ -245,7 +245,6 @@ export function preflightMarkdown(report: FleetReport, at: Date, execution: stri
 
 /** `reports/preflight/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>` (the caller adds `.json`, `.md`). */
 export function preflightReportKey(at: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const [y, m, d] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate())];
-  return `reports/preflight/${y}/${m}/${d}/${y}${m}${d}T${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}Z`;
+  const { path, stamp } = utcDated(at);
+  return `reports/preflight/${path}/${stamp}`;
 }

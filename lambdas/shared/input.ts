@@ -149,6 +149,9 @@ const applianceName = () =>
     rule: 'letters, digits, ".", "_" or "-", starting with a letter or digit',
   });
 
+/** Whether `name` is a valid appliance name (the registry's secret names are checked by the same rule). */
+export const isApplianceName = (name: string): boolean => applianceName().safeParse(name).success;
+
 /** An appliance's base URL: http(s), no `/api`, no credentials, no trailing slash. */
 export const endpointSchema = map(
   httpUrl().check(

@@ -259,6 +259,16 @@ export const CASES: FaultCase[] = [
     appliance: { scenario: 'plugin-out-of-range-in-use' },
     expect: 'FAILED Sps.PreflightFailed',
   },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'the upgrade deactivates an integrated product (postcheck)',
+    appliance: { integratedProducts: [{ name: 'Starling', link: null, activated: true }] },
+    onWait: (h) => {
+      if (h.sim.journal.entries().some((e) => e.path === '/api/firmware/upgrade'))
+        h.sim.appliance('sps-sim-1').setIntegratedProducts([]);
+    },
+    expect: 'FAILED Sps.PostcheckFailed',
+  },
   { workflow: 'preflight', fault: 'none (healthy appliance)', expect: 'SUCCEEDED verdict pass' },
   { workflow: 'preflight', fault: 'low disk', appliance: { scenario: 'low-disk' }, expect: 'SUCCEEDED verdict fail' },
   {
