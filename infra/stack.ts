@@ -22,8 +22,8 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, ArnPrincipal, Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -41,7 +41,7 @@ import { FUNCTIONS, pascalCase, SESSION_SECRET_PREFIX, substitutionKey } from '.
 import { nagArn } from './nag';
 
 /** The EventBridge event that announces a firmware release (README, "Firmware release event"). */
-import { RELEASE_EVENT } from '../lambdas/operations/catalog';
+import { APPROVAL_EVENT, RELEASE_EVENT } from '../lambdas/operations/catalog';
 import { FLEET_WORKFLOWS } from '../lambdas/shared/input';
 
 export { RELEASE_EVENT };
@@ -58,6 +58,7 @@ export class SpsWorkflowsStack extends Stack {
   readonly supportBundle: Workflow;
   readonly preflight: Workflow;
   readonly fleetRun: Workflow;
+  readonly fleetUpgrade: Workflow;
   readonly archiveBucket: Bucket;
   readonly eventBus: EventBus;
   readonly lockTable: Table;
@@ -196,24 +197,36 @@ export class SpsWorkflowsStack extends Stack {
       kmsKey,
       logRetention: config.logRetentionDays,
     });
-    this.fleetRun = new Workflow(this, 'FleetRun', {
-      file: 'fleet-run.asl.json',
-      stateMachineName: `${machineNamePrefix}fleet-run`,
+    const stateMachineArnPrefix = Arn.format(
+      {
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: machineNamePrefix,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      this,
+    );
+    const common = {
       functions: this.functions,
-      children: [this.firmwareUpgrade, this.supportBundle, this.preflight],
-      stateMachineArnPrefix: Arn.format(
-        {
-          service: 'states',
-          resource: 'stateMachine',
-          resourceName: machineNamePrefix,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        },
-        this,
-      ),
       topic,
       eventBus: this.eventBus,
       kmsKey,
       logRetention: config.logRetentionDays,
+    };
+    this.fleetRun = new Workflow(this, 'FleetRun', {
+      ...common,
+      file: 'fleet-run.asl.json',
+      stateMachineName: `${machineNamePrefix}fleet-run`,
+      children: [this.firmwareUpgrade, this.supportBundle, this.preflight],
+      stateMachineArnPrefix,
+    });
+    // A fleet upgrade stages through one fleet run and upgrades each appliance by a firmware-upgrade child.
+    this.fleetUpgrade = new Workflow(this, 'FleetUpgrade', {
+      ...common,
+      file: 'fleet-upgrade.asl.json',
+      stateMachineName: `${machineNamePrefix}fleet-upgrade`,
+      children: [this.firmwareUpgrade, this.fleetRun],
+      stateMachineArnPrefix,
     });
     this.restrictPublishers(config.events.publishers);
     const dlq = this.triggers(config, topic);
@@ -234,6 +247,7 @@ export class SpsWorkflowsStack extends Stack {
       'Support-bundle archival': this.supportBundle,
       Preflight: this.preflight,
       'Fleet runs': this.fleetRun,
+      'Fleet upgrades': this.fleetUpgrade,
     };
     dashboard.addWidgets(
       new TextWidget({
@@ -321,7 +335,7 @@ export class SpsWorkflowsStack extends Stack {
         }),
       );
     }
-    const machines = [this.firmwareUpgrade, this.supportBundle, this.preflight, this.fleetRun];
+    const machines = [this.firmwareUpgrade, this.supportBundle, this.preflight, this.fleetRun, this.fleetUpgrade];
     bus.addToResourcePolicy(
       new PolicyStatement({
         sid: 'NobodyElse',
@@ -582,7 +596,7 @@ export class SpsWorkflowsStack extends Stack {
         },
       }),
     });
-    this.fleetRun.grantStart(releaseRole);
+    this.fleetUpgrade.grantStart(releaseRole);
     // The schedule's role, likewise only for this account's schedules.
     const scheduleRole = new Role(this, 'ScheduleRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
@@ -590,14 +604,25 @@ export class SpsWorkflowsStack extends Stack {
       }),
     });
     this.fleetRun.grantStart(scheduleRole);
-    // The whole event is the fleet run's input: it upgrades each appliance the release names.
+    // The whole event is the fleet upgrade's input: it rolls the release out to the appliances it names (default all).
     new Rule(this, 'Release', {
       eventBus: this.eventBus,
-      description: 'Starts a fleet run that upgrades the appliances a firmware release names',
+      description: 'Starts one fleet upgrade that rolls a firmware release out (the appliances it names, default all)',
       eventPattern: { source: [RELEASE_EVENT.source], detailType: [RELEASE_EVENT.detailType] },
       targets: [
-        new SfnStateMachine(this.fleetRun.stateMachine, { role: releaseRole, retryAttempts: 3, deadLetterQueue: dlq }),
+        new SfnStateMachine(this.fleetUpgrade.stateMachine, {
+          role: releaseRole,
+          retryAttempts: 3,
+          deadLetterQueue: dlq,
+        }),
       ],
+    });
+    // A fleet upgrade waiting for a person: the request (plan, staging, task token) goes to the notification topic.
+    new Rule(this, 'ApprovalRequests', {
+      eventBus: this.eventBus,
+      description: 'Sends each fleet upgrade approval request (with its task token) to the notification topic',
+      eventPattern: { source: ['sps-workflows'], detailType: [APPROVAL_EVENT] },
+      targets: [new SnsTopic(topic, { message: RuleTargetInput.fromEventPath('$.detail') })],
     });
     // Each schedule starts one fleet run; a start that fails three times goes to the dead-letter queue.
     const fleetSchedule = (

@@ -8,8 +8,11 @@
 /** Where the functions keep each appliance's SPS session (`<prefix><name>`); the stack grants exactly this prefix. */
 export const SESSION_SECRET_PREFIX = 'sps-workflows/sessions/';
 
-/** The event that announces a firmware release (README, "Firmware release event"): one rule starts a fleet run. */
+/** The event that announces a firmware release (README, "Fleet upgrade"): one rule starts a fleet upgrade. */
 export const RELEASE_EVENT = { source: 'sps-workflows', detailType: 'SPS Firmware Release' } as const;
+
+/** What a fleet upgrade waiting for a person puts on the bus (README, "Fleet upgrade"); a rule sends it to the topic. */
+export const APPROVAL_EVENT = 'Fleet Approval Requested';
 
 export interface OperationSpec {
   memoryMb: number;
@@ -53,8 +56,12 @@ export const OPERATION_SPECS = {
   // A dozen GETs, and two per plugin.
   'run-preflight': sps(),
   'run-postcheck': sps(),
-  // A login, /api/info, and on a Central Management node two reads plus one per member.
-  'inventory-appliance': sps(),
+  // Resolves and inventories the whole fleet (16 appliances at a time, a login, /api/info, and on a
+  // Central Management node two reads plus one per member): a thousand appliances in minutes.
+  'plan-fleet-upgrade': { memoryMb: 512, timeoutSeconds: 900, sps: true, registry: true },
+  // The rollout's bookkeeping between waves: arithmetic on the state it is given.
+  'advance-rollout': { memoryMb: 256, timeoutSeconds: 30, sps: false },
+  'report-fleet-upgrade': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },
   // A thousand appliances are ten ListSecrets pages; the report is arithmetic.
   'plan-fleet-run': { memoryMb: 256, timeoutSeconds: 60, sps: false, registry: true },
   'report-fleet-run': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },

@@ -11,7 +11,7 @@ import {
   reportFleetRun,
 } from '../shared/fleet';
 import { FLEET_WORKFLOWS } from '../shared/input';
-import { operation } from '../shared/operation';
+import { operation, type Deps } from '../shared/operation';
 
 /**
  * First state of a fleet run: checks its input (or a `SPS Firmware Release` event) whole and
@@ -56,30 +56,39 @@ export const reportFleetRunOperation = operation(
     ctx.deps.metrics?.add('FleetAppliancesSucceeded', 'Count', succeeded, { Workflow: workflow });
     ctx.deps.metrics?.add('FleetAppliancesFailed', 'Count', failed, { Workflow: workflow });
     if (workflow !== 'preflight') return outcome;
-    const archive = ctx.deps.archive;
-    if (!archive?.defaultBucket)
-      throw new NamedError('Internal.Error', 'no archive bucket to store the fleet report in');
     const at = new Date(ctx.now());
-    const key = preflightReportKey(at);
-    const put = (suffix: string, body: string, contentType: string) =>
-      archive.s3
-        .send(
-          new PutObjectCommand({
-            Bucket: archive.defaultBucket,
-            Key: `${key}${suffix}`,
-            Body: body,
-            ContentType: contentType,
-            ...encryption(archive.kmsKeyId),
-          }),
-        )
-        .catch((err: unknown) => {
-          throw new NamedError('S3.ArchiveFailed', `Cannot store the fleet report ${key}${suffix}: ${errorText(err)}`);
-        });
-    const json = { ...outcome.report, execution: executionId, at: at.toISOString() };
-    await put('.json', `${JSON.stringify(json, null, 2)}\n`, 'application/json');
-    await put('.md', preflightMarkdown(outcome.report, at, executionId), 'text/markdown; charset=utf-8');
-    const stored = { bucket: archive.defaultBucket, keys: [`${key}.json`, `${key}.md`] };
+    const stored = await storeReport(ctx.deps.archive, preflightReportKey(at), {
+      json: { ...outcome.report, execution: executionId, at: at.toISOString() },
+      markdown: preflightMarkdown(outcome.report, at, executionId),
+    });
     ctx.log.info('fleet report stored', stored);
     return { ...outcome, report: { ...outcome.report, stored } };
   },
 );
+
+/** Stores a fleet report in the archive bucket as `<key>.json` and `<key>.md`; returns where. */
+export async function storeReport(
+  archive: Deps['archive'],
+  key: string,
+  report: { json: unknown; markdown: string },
+): Promise<{ bucket: string; keys: string[] }> {
+  if (!archive?.defaultBucket) throw new NamedError('Internal.Error', 'no archive bucket to store the fleet report in');
+  const bucket = archive.defaultBucket;
+  const put = (suffix: string, body: string, contentType: string) =>
+    archive.s3
+      .send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${key}${suffix}`,
+          Body: body,
+          ContentType: contentType,
+          ...encryption(archive.kmsKeyId),
+        }),
+      )
+      .catch((err: unknown) => {
+        throw new NamedError('S3.ArchiveFailed', `Cannot store the fleet report ${key}${suffix}: ${errorText(err)}`);
+      });
+  await put('.json', `${JSON.stringify(report.json, null, 2)}\n`, 'application/json');
+  await put('.md', report.markdown, 'text/markdown; charset=utf-8');
+  return { bucket, keys: [`${key}.json`, `${key}.md`] };
+}

@@ -3,9 +3,9 @@ import * as firmware from './firmware';
 import { archiveSupportBundle } from './archive';
 import type { OperationName } from './catalog';
 import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
+import { advanceRolloutOperation, planFleetUpgrade, reportFleetUpgradeOperation } from './fleet-upgrade';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
-import { inventoryAppliance } from './inventory';
 import { runPostcheck, runPreflight } from './preflight';
 import * as supportBundle from './support-bundle';
 
@@ -29,7 +29,9 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'delete-support-bundle': supportBundle.deleteSupportBundle,
   'run-preflight': runPreflight,
   'run-postcheck': runPostcheck,
-  'inventory-appliance': inventoryAppliance,
+  'plan-fleet-upgrade': planFleetUpgrade,
+  'advance-rollout': advanceRolloutOperation,
+  'report-fleet-upgrade': reportFleetUpgradeOperation,
   'plan-fleet-run': planFleetRunOperation,
   'report-fleet-run': reportFleetRunOperation,
 };

@@ -35,6 +35,11 @@ export const ERROR_NAMES = [
   'Fleet.ChildrenFailed',
   'Fleet.NotRegistered',
   'Fleet.IncompleteCluster',
+  'Fleet.InventoryFailed',
+  'Fleet.StageFailed',
+  'Fleet.Rejected',
+  'Fleet.ApprovalTimeout',
+  'Fleet.ErrorBudgetExceeded',
   'Internal.Error',
 ] as const;
 export type ErrorName = (typeof ERROR_NAMES)[number];

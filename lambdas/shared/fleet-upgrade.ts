@@ -1,5 +1,5 @@
 import { NamedError } from './errors';
-import { planWaves, type Wave } from './rollout';
+import { nextChange, planWaves, windowOpen, type MaintenanceWindow, type Wave } from './rollout';
 import { sameVersion } from './versions';
 
 /*
@@ -110,7 +110,261 @@ export function planRollout(
   });
   const waves = planWaves(targets, rollout.canary, rollout.maxConcurrency);
   // Each cluster's nodes in the waves' order (the vendor's).
-  const order = new Map(waves.flatMap((w, i) => w.appliances.map((a) => [a, i] as const)));
+  const order = new Map(waves.flatMap((w) => w.appliances).map((a, i) => [a, i] as const));
   for (const c of clusters) c.nodes.sort((a, b) => (order.get(a.name) ?? -1) - (order.get(b.name) ?? -1));
   return { waves, clusters, skipped };
+}
+
+/** What the appliances of a fleet upgrade get, wave after wave, and where the rollout stands. */
+export interface UpgradeRow {
+  appliance: string;
+  /** The child execution's end: SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or NOT_STARTED (its start failed). */
+  status: string;
+  outcome?: string;
+  version?: string | null;
+  error?: string;
+  execution?: string;
+}
+
+export interface RolloutState {
+  /** The index of the next wave to start. */
+  next: number;
+  /** The wave whose upgrades are running (its rows come back as `finished`), null between waves. */
+  current: number | null;
+  results: UpgradeRow[];
+  failures: number;
+  approved: boolean;
+  /** Why no further wave starts (`Fleet.ErrorBudgetExceeded`), null while the rollout goes on. */
+  stop: { error: string; cause: string } | null;
+}
+
+export interface RolloutStep extends RolloutState {
+  /** What the workflow does next. */
+  action: 'upgrade' | 'wait' | 'approve' | 'done';
+  /** With `upgrade`: the wave, how many of its upgrades run at once, and whether a failure stops the rest (a cluster). */
+  wave: (Wave & { index: number; maxConcurrency: number; stopCluster: boolean }) | null;
+  /** With `wait`: until the maintenance window opens (and when that is). */
+  waitSeconds: number;
+  waitingUntil: string | null;
+  /** A cluster node failed: the cluster stopped, on mixed versions. */
+  mixed: { cluster: string; upgraded: string[]; failed: string; pending: string[] } | null;
+}
+
+export const ROLLOUT_START: RolloutState = {
+  next: 0,
+  current: null,
+  results: [],
+  failures: 0,
+  approved: false,
+  stop: null,
+};
+
+/** The error a cluster's Map fails with when a node failed: its cause is the node's row. */
+export const CLUSTER_STOPPED = 'Fleet.ClusterStopped';
+
+/**
+ * One step of the rollout: takes in the wave that just finished (its rows, or the row of the
+ * cluster node that stopped its cluster), then says what comes next: a wave, the approval, a wait
+ * for the maintenance window, or the end. No wave starts once more than `maxFailures` upgrades
+ * failed; a failed cluster node leaves its later nodes not started.
+ */
+export function advanceRollout(
+  plan: { waves: readonly Wave[]; maxFailures: number; approval: string; window: MaintenanceWindow | null },
+  state: RolloutState,
+  finished: UpgradeRow[] | { Error: string; Cause?: string } | null,
+  approval: unknown,
+  now: Date,
+): RolloutStep {
+  const next = {
+    ...state,
+    results: [...state.results],
+    approved: state.approved || (approval !== null && approval !== undefined),
+  };
+  let mixed: RolloutStep['mixed'] = null;
+  if (state.current !== null) {
+    const wave = plan.waves[state.current]!;
+    let rows: UpgradeRow[];
+    if (Array.isArray(finished)) {
+      rows = finished;
+    } else {
+      if (!finished) throw new NamedError('Internal.Error', `wave ${state.current} finished without its rows`);
+      // The cluster's Map stopped at a node: the nodes before it (one at a time, in order) were upgraded.
+      const row = parseStoppedNode(finished);
+      const at = wave.appliances.indexOf(row.appliance);
+      rows = [
+        ...wave.appliances.slice(0, at).map((appliance) => ({ appliance, status: 'SUCCEEDED', outcome: 'upgraded' })),
+        row,
+      ];
+      mixed = {
+        cluster: wave.cluster ?? '',
+        upgraded: wave.appliances.slice(0, at),
+        failed: row.appliance,
+        pending: wave.appliances.slice(at + 1),
+      };
+    }
+    next.results.push(...rows);
+    next.failures += rows.filter((r) => r.status !== 'SUCCEEDED').length;
+    next.current = null;
+    if (next.failures > plan.maxFailures && !next.stop) {
+      next.stop = {
+        error: 'Fleet.ErrorBudgetExceeded',
+        cause: `${next.failures} upgrade(s) failed, more than rollout.maxFailures (${plan.maxFailures}): no further upgrade was started`,
+      };
+    }
+  }
+  const step = (action: RolloutStep['action'], extra: Partial<RolloutStep> = {}): RolloutStep => ({
+    ...next,
+    action,
+    wave: null,
+    waitSeconds: 0,
+    waitingUntil: null,
+    mixed,
+    ...extra,
+  });
+  if (next.stop || next.next >= plan.waves.length) return step('done');
+  const canaryDone = plan.waves[0]?.kind !== 'canary' || next.next > 0;
+  if (!next.approved && (plan.approval === 'before-upgrade' || (plan.approval === 'after-canary' && canaryDone))) {
+    return step('approve');
+  }
+  if (plan.window && !windowOpen(plan.window, now)) {
+    const opens = nextChange(plan.window, now, 'open');
+    // Every window with a day opens within a week (the input requires a day).
+    if (!opens) throw new NamedError('Internal.Error', 'the maintenance window never opens');
+    return step('wait', {
+      waitSeconds: Math.max(60, Math.ceil((opens.getTime() - now.getTime()) / 1000)),
+      waitingUntil: opens.toISOString(),
+    });
+  }
+  const index = next.next;
+  const wave = plan.waves[index]!;
+  const cluster = wave.kind === 'cluster';
+  return {
+    ...step('upgrade'),
+    next: index + 1,
+    current: index,
+    wave: { ...wave, index, maxConcurrency: cluster ? 1 : wave.appliances.length, stopCluster: cluster },
+  };
+}
+
+/** The row a cluster node's iteration put in its `Fleet.ClusterStopped` cause. */
+function parseStoppedNode(failure: { Error: string; Cause?: string }): UpgradeRow {
+  if (failure.Error === CLUSTER_STOPPED) {
+    try {
+      return JSON.parse(failure.Cause ?? '') as UpgradeRow;
+    } catch {
+      // fall through: an unreadable cause is a defect
+    }
+  }
+  throw new NamedError('Internal.Error', `a cluster wave failed without a node's row: ${failure.Error}`);
+}
+
+/** One appliance as the fleet upgrade's inventory found it (the report's first columns). */
+export interface FleetAppliance {
+  name: string;
+  cluster: string | null;
+  roles: string[];
+  previousVersion: string | null;
+}
+
+export type FleetOutcome = 'upgraded' | 'already-current' | 'dry-run-passed' | 'failed' | 'not-started';
+
+export interface FleetUpgradeReport {
+  firmware: { url: string; sha256: string; expectedVersion: string };
+  summary: { upgraded: number; alreadyCurrent: number; dryRunPassed: number; failed: number; notStarted: number };
+  appliances: Array<
+    FleetAppliance & { outcome: FleetOutcome; version: string | null; error: string | null; execution: string | null }
+  >;
+}
+
+/** The words of a failure's cause: a child's failure is its DescribeExecution answer, as JSON text. */
+export function childCause(cause: string | undefined): string {
+  try {
+    // A caught error ({Error, Cause}) whose cause is a child's DescribeExecution answer: unwrap each.
+    const failure = JSON.parse(cause ?? '') as { Cause?: unknown; Error?: unknown };
+    if (typeof failure.Cause === 'string') return childCause(failure.Cause);
+    if (typeof failure.Error === 'string') return failure.Error;
+  } catch {
+    // plain text: the cause as it is
+  }
+  return cause ?? '';
+}
+
+/**
+ * The fleet upgrade's report, appliance by appliance in the order of the inventory, and the error
+ * the run ends with: why it stopped, or `Fleet.ChildrenFailed` when upgrades failed within the budget.
+ */
+export function reportFleetUpgrade(
+  firmware: FleetUpgradeReport['firmware'],
+  appliances: readonly FleetAppliance[],
+  results: readonly UpgradeRow[],
+  stop: { error: string; cause: string } | null,
+): { report: FleetUpgradeReport; error: string | null; cause: string | null } {
+  const byName = new Map(results.map((r) => [r.appliance, r]));
+  const rows = appliances.map((a): FleetUpgradeReport['appliances'][number] => {
+    const row = byName.get(a.name);
+    const base = { ...a, error: null, execution: null };
+    if (sameVersion(a.previousVersion, firmware.expectedVersion)) {
+      return { ...base, outcome: 'already-current', version: a.previousVersion };
+    }
+    if (!row) return { ...base, outcome: 'not-started', version: a.previousVersion };
+    if (row.status === 'SUCCEEDED') {
+      const outcome = (row.outcome as FleetOutcome | undefined) ?? 'upgraded';
+      const version = row.version ?? (outcome === 'upgraded' ? firmware.expectedVersion : a.previousVersion);
+      return { ...base, outcome, version };
+    }
+    return {
+      ...base,
+      outcome: 'failed',
+      version: null,
+      error: row.error ?? row.status,
+      execution: row.execution ?? null,
+    };
+  });
+  const count = (outcome: FleetOutcome) => rows.filter((r) => r.outcome === outcome).length;
+  const summary = {
+    upgraded: count('upgraded'),
+    alreadyCurrent: count('already-current'),
+    dryRunPassed: count('dry-run-passed'),
+    failed: count('failed'),
+    notStarted: count('not-started'),
+  };
+  const failed = rows.filter((r) => r.outcome === 'failed');
+  const named = failed
+    .slice(0, 20)
+    .map((r) => `${r.name} (${r.error})`)
+    .join(', ');
+  const more = failed.length > 20 ? ` and ${failed.length - 20} more` : '';
+  const error = stop?.error ?? (failed.length > 0 ? 'Fleet.ChildrenFailed' : null);
+  const cause =
+    stop?.cause ?? (failed.length > 0 ? `${failed.length} of ${rows.length} upgrades failed: ${named}${more}` : null);
+  return { report: { firmware, summary, appliances: rows }, error, cause };
+}
+
+/** The report as a table a person reads at a glance. */
+export function fleetUpgradeMarkdown(
+  report: FleetUpgradeReport,
+  at: Date,
+  execution: string,
+  end: { error: string | null; cause: string | null },
+): string {
+  const s = report.summary;
+  const cell = (v: string | null) => (v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [
+    `# Fleet upgrade to ${report.firmware.expectedVersion}, ${at.toISOString()}`,
+    '',
+    `${s.upgraded} upgraded, ${s.alreadyCurrent} already current, ${s.dryRunPassed} dry run passed, ` +
+      `${s.failed} failed, ${s.notStarted} not started. Execution \`${execution}\`.` +
+      (end.error ? ` Ended with **${end.error}**: ${cell(end.cause)}` : ' Succeeded.'),
+    '',
+    'Rows are in the inventory order; each failed upgrade names its own execution, which has its history.',
+    '',
+    '| appliance | cluster | roles | outcome | from | to | error | execution |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...report.appliances.map(
+      (a) =>
+        `| ${a.name} | ${cell(a.cluster)} | ${a.roles.join(', ')} | ${a.outcome} | ${cell(a.previousVersion)} | ` +
+        `${cell(a.version)} | ${cell(a.error)} | ${a.execution ? `\`${a.execution.split(':').pop()}\`` : ''} |`,
+    ),
+    '',
+  ].join('\n');
 }

@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import { RELEASE_EVENT } from '../operations/catalog';
 import { utcDated } from './archive';
 import { CHECK_IDS, type CheckId } from './preflight';
 import {
@@ -40,37 +39,6 @@ export function registeredNames(secretIds: readonly string[], prefix: string): {
   return { names, skipped };
 }
 
-const releaseDetailSchema = z.looseObject({ appliances: z.optional(z.unknown()), rollout: z.optional(z.unknown()) });
-
-/**
- * A `SPS Firmware Release` event as a fleet run: its `detail` is `{firmware, appliances, options?,
- * rollout?}`; each named appliance is upgraded by its own execution, `rollout.maxConcurrency` at a
- * time (one by default). Any other input is taken as a fleet run's own.
- */
-export function fleetInputOf(raw: unknown): unknown {
-  const event = raw as { source?: unknown; 'detail-type'?: unknown; detail?: unknown } | null;
-  if (!event || typeof event !== 'object' || event['detail-type'] !== RELEASE_EVENT.detailType) return raw;
-  const detail = releaseDetailSchema.safeParse(event.detail);
-  if (!detail.success) throw new InputInvalidError(['detail: must be an object']);
-  const { appliances, rollout, ...input } = detail.data;
-  // The rule's event is delivered whole: a null `options` is the same as none.
-  if (input.options === null) delete input.options;
-  const maxConcurrency = (rollout as { maxConcurrency?: unknown } | undefined)?.maxConcurrency;
-  const unsupported =
-    rollout && typeof rollout === 'object' ? Object.keys(rollout).filter((k) => k !== 'maxConcurrency') : [];
-  if (unsupported.length > 0) {
-    throw new InputInvalidError([
-      `detail.rollout: unknown field(s) ${unsupported.join(', ')} (only maxConcurrency until fleet upgrades are supported)`,
-    ]);
-  }
-  return {
-    workflow: 'firmware-upgrade',
-    appliances,
-    input,
-    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
-  };
-}
-
 export interface FleetPlan {
   workflow: FleetWorkflow;
   maxConcurrency: number;
@@ -89,7 +57,7 @@ export interface FleetPlan {
  * secret is passed on (its first state checks it against that secret).
  */
 export function planFleetRun(raw: unknown, registered: readonly string[]): FleetPlan {
-  const given = parseInput(fleetRunInputSchema, fleetInputOf(raw));
+  const given = parseInput(fleetRunInputSchema, raw);
   const problems: string[] = [];
   if ('appliance' in given.input) {
     problems.push('input.appliance: set for each child by the fleet run (name the appliances in "appliances")');

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { NamedError } from './errors';
+import { WEEKDAYS } from './rollout';
 import { map } from './zod';
 
 /*
@@ -8,8 +9,9 @@ import { map } from './zod';
  * field and its rule, never the value given: a field may hold a secret pasted by mistake.
  */
 
-export type WorkflowInput = 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run';
+export type WorkflowInput = 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run' | 'fleet-upgrade';
 const BOTH: readonly WorkflowInput[] = ['firmware-upgrade', 'support-bundle'];
+const ROLLOUT: readonly WorkflowInput[] = ['fleet-upgrade'];
 const ALL_APPLIANCE: readonly WorkflowInput[] = ['firmware-upgrade', 'support-bundle', 'preflight'];
 const PREFLIGHT: readonly WorkflowInput[] = ['preflight'];
 const UPGRADE: readonly WorkflowInput[] = ['firmware-upgrade'];
@@ -19,7 +21,7 @@ const FLEET: readonly WorkflowInput[] = ['fleet-run'];
 /** The range of one input field, and its default: an integer in seconds or minutes, or a text's length. */
 export interface InputLimit {
   workflows: readonly WorkflowInput[];
-  unit: 'seconds' | 'minutes' | 'characters' | 'executions' | 'percent' | 'sessions';
+  unit: 'seconds' | 'minutes' | 'characters' | 'executions' | 'percent' | 'sessions' | 'appliances';
   min: number;
   max: number;
   /** When left out (text where the default is derived). */
@@ -66,6 +68,10 @@ export const INPUT_LIMITS = {
     max: 40,
     default: 'support-bundle: 10, preflight: 10, firmware-upgrade: 1',
   },
+  'rollout.canary': { workflows: ROLLOUT, unit: 'appliances', min: 0, max: 1000, default: 1 },
+  'rollout.maxConcurrency': { workflows: ROLLOUT, unit: 'appliances', min: 1, max: 40, default: 4 },
+  'rollout.maxFailures': { workflows: ROLLOUT, unit: 'appliances', min: 0, max: 1000, default: 0 },
+  'rollout.approvalTimeoutMinutes': { workflows: ROLLOUT, unit: 'minutes', min: 5, max: 10080, default: 1440 },
 } as const satisfies Record<string, InputLimit>;
 type LimitName = keyof typeof INPUT_LIMITS;
 type Timeout = 'fetchMinutes' | 'rebootMinutes' | 'generateMinutes';
@@ -291,33 +297,36 @@ function withPolling<Shape extends z.core.$ZodLooseShape, T extends Timeout>(sha
   return z.prefault(options, {} as z.input<typeof options>);
 }
 
-export const firmwareUpgradeInputSchema = map(
-  z.strictObject({
-    appliance: applianceReferenceSchema,
-    firmware: z.strictObject({
-      url: httpUrl(),
-      sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
-        s.toLowerCase(),
-      ),
-      // A string only: as a JSON number, 8.10 would arrive as 8.1.
-      expectedVersion: map(
-        z.optional(text('firmware.expectedVersion', { trim: true, rule: 'a string such as "8.0.1"' })),
-        (v) => v ?? null,
-      ),
-    }),
-    options: withPolling(
-      {
-        dryRun: z._default(z.boolean(), false),
-        upgradeMessage: z.optional(text('options.upgradeMessage', { trim: true })),
-        freeOldestSlot: z._default(z.boolean(), false),
-        preflight: z._default(
-          z.enum(['enforce', 'warn', 'off'], { error: 'must be "enforce", "warn" or "off"' }),
-          'enforce',
-        ),
-      },
-      ['fetchMinutes', 'rebootMinutes'],
+const firmwareSchema = z.strictObject({
+  url: httpUrl(),
+  sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
+    s.toLowerCase(),
+  ),
+  // A string only: as a JSON number, 8.10 would arrive as 8.1.
+  expectedVersion: map(
+    z.optional(text('firmware.expectedVersion', { trim: true, rule: 'a string such as "8.0.1"' })),
+    (v) => v ?? null,
+  ),
+});
+
+/** An upgrade's options, one appliance's or every child's of a fleet upgrade. */
+const upgradeOptionsSchema = withPolling(
+  {
+    dryRun: z._default(z.boolean(), false),
+    upgradeMessage: z.optional(text('options.upgradeMessage', { trim: true })),
+    freeOldestSlot: z._default(z.boolean(), false),
+    preflight: z._default(
+      z.enum(['enforce', 'warn', 'off'], { error: 'must be "enforce", "warn" or "off"' }),
+      'enforce',
     ),
-  }),
+    // Set by a fleet upgrade, which orders each cluster's nodes itself (README, "Fleet upgrade").
+    allowClusterMember: z._default(z.boolean(), false),
+  },
+  ['fetchMinutes', 'rebootMinutes'],
+);
+
+export const firmwareUpgradeInputSchema = map(
+  z.strictObject({ appliance: applianceReferenceSchema, firmware: firmwareSchema, options: upgradeOptionsSchema }),
   (input) => ({
     ...input,
     options: {
@@ -393,7 +402,7 @@ export type FleetWorkflow = (typeof FLEET_WORKFLOWS)[number];
 
 /**
  * Children at a time when the input does not say: an archive reads the appliance only; an upgrade
- * reboots it, so one at a time (the fleet upgrade's canary and cluster order come with issue 6 of 7).
+ * reboots it, so one at a time (a fleet upgrade rolls out with canaries, waves and cluster order).
  */
 export const FLEET_DEFAULT_CONCURRENCY: Record<FleetWorkflow, number> = {
   'support-bundle': 10,
@@ -414,6 +423,82 @@ export const fleetRunInputSchema = z.strictObject({
   maxConcurrency: z.optional(integer('maxConcurrency')),
 });
 export type FleetRunInput = z.output<typeof fleetRunInputSchema>;
+
+const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A maintenance window: reboots start only inside it (one whose end is not after its start crosses midnight). */
+const windowSchema = z.strictObject({
+  days: z
+    .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))
+    .check(z.minLength(1, 'must name at least one day')),
+  start: z.string().check(z.regex(HH_MM, 'must be a time of day as "HH:MM" (24-hour)')),
+  end: z.string().check(z.regex(HH_MM, 'must be a time of day as "HH:MM" (24-hour)')),
+  timeZone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as "Europe/Budapest"')),
+});
+
+export const APPROVALS = ['none', 'after-canary', 'before-upgrade'] as const;
+
+/** How a fleet upgrade rolls out (README, "Fleet upgrade"). */
+const rolloutSchema = z.prefault(
+  z.strictObject({
+    canary: z._default(integer('rollout.canary'), INPUT_LIMITS['rollout.canary'].default),
+    maxConcurrency: z._default(integer('rollout.maxConcurrency'), INPUT_LIMITS['rollout.maxConcurrency'].default),
+    maxFailures: z._default(integer('rollout.maxFailures'), INPUT_LIMITS['rollout.maxFailures'].default),
+    approval: z._default(z.enum(APPROVALS, { error: `must be one of ${APPROVALS.join(', ')}` }), 'none'),
+    approvalTimeoutMinutes: z._default(
+      integer('rollout.approvalTimeoutMinutes'),
+      INPUT_LIMITS['rollout.approvalTimeoutMinutes'].default,
+    ),
+    stageFirst: z._default(z.boolean(), true),
+    window: z._default(z.nullable(windowSchema), null),
+  }),
+  {},
+);
+
+/**
+ * A fleet upgrade (README, "Fleet upgrade"): `firmware` (with `expectedVersion`) for `appliances`
+ * (default: every registered one), narrowed to one `cluster`, rolled out as `rollout` says; each
+ * appliance's upgrade gets `options`. Names and endpoints may each appear once.
+ */
+export const fleetUpgradeInputSchema = z.strictObject({
+  // Required here: a fleet upgrade skips the appliances already on it and proves the others reached it.
+  firmware: z.extend(firmwareSchema, {
+    expectedVersion: text('firmware.expectedVersion', { trim: true, rule: 'a string such as "8.0.1"' }),
+  }),
+  appliances: z.optional(
+    z.array(applianceReferenceSchema).check(
+      z.minLength(1, 'must name at least one appliance (or be left out: all)'),
+      z.superRefine((refs, ctx) => {
+        const seen = new Map<string, number>();
+        refs.forEach((ref, i) => {
+          for (const key of [`name ${ref.name}`, ...(ref.endpoint ? [`endpoint ${ref.endpoint}`] : [])]) {
+            const first = seen.get(key);
+            if (first === undefined) seen.set(key, i);
+            else
+              ctx.addIssue({
+                code: 'custom',
+                path: [i],
+                input: ref,
+                message: `same ${key.split(' ')[0]} as appliances.${first}`,
+              });
+          }
+        });
+      }),
+    ),
+  ),
+  cluster: z.optional(text('appliance.name', { rule: 'a cluster name' })),
+  rollout: rolloutSchema,
+  options: upgradeOptionsSchema,
+});
+export type FleetUpgradeInput = z.output<typeof fleetUpgradeInputSchema>;
 
 /** Bad input: the message lists every bad field as `path: problem`. */
 export class InputInvalidError extends NamedError {

@@ -33,7 +33,7 @@ export interface Wave {
   /** `canary`, `standalone`, or the cluster's name. */
   kind: 'canary' | 'standalone' | 'cluster';
   cluster?: string;
-  /** Upgraded at once (standalone: up to maxConcurrency; a cluster: one node, in order). */
+  /** Standalone: upgraded at once (up to maxConcurrency). A cluster: one node at a time, in this order. */
   appliances: string[];
 }
 
@@ -44,23 +44,25 @@ export interface RolloutTarget {
 }
 
 /**
- * The rollout's waves: `canary` standalone appliances first (one wave), then the other standalone
- * appliances `maxConcurrency` at a time, then each cluster one node at a time in the vendor's
- * order. A cluster is never a canary: its nodes go together, in order, once the canaries passed.
+ * The rollout's waves: `canary` standalone appliances first, then the other standalone appliances,
+ * `maxConcurrency` at a time, then each cluster (one wave: its nodes one at a time, in
+ * the vendor's order). A cluster is never a canary: its nodes go together, in order, once the
+ * canaries passed.
  */
 export function planWaves(targets: readonly RolloutTarget[], canary: number, maxConcurrency: number): Wave[] {
   const standalone = targets.filter((t) => !t.cluster).map((t) => t.name);
   const clusters = new Map<string, RolloutTarget[]>();
   for (const t of targets) if (t.cluster) clusters.set(t.cluster, [...(clusters.get(t.cluster) ?? []), t]);
   const waves: Wave[] = [];
-  const canaries = standalone.slice(0, canary);
-  if (canaries.length > 0) waves.push({ kind: 'canary', appliances: canaries });
-  const rest = standalone.slice(canaries.length);
-  for (let i = 0; i < rest.length; i += maxConcurrency) {
-    waves.push({ kind: 'standalone', appliances: rest.slice(i, i + maxConcurrency) });
-  }
+  const batches = (names: string[], kind: 'canary' | 'standalone') => {
+    for (let i = 0; i < names.length; i += maxConcurrency) {
+      waves.push({ kind, appliances: names.slice(i, i + maxConcurrency) });
+    }
+  };
+  batches(standalone.slice(0, canary), 'canary');
+  batches(standalone.slice(canary), 'standalone');
   for (const [cluster, nodes] of clusters) {
-    for (const node of clusterOrder(nodes)) waves.push({ kind: 'cluster', cluster, appliances: [node.name] });
+    waves.push({ kind: 'cluster', cluster, appliances: clusterOrder(nodes).map((n) => n.name) });
   }
   return waves;
 }

@@ -40,6 +40,15 @@ export const WORKFLOW_HELP: Record<WorkflowName, { does: string; example: string
     input: ['{"workflow": "support-bundle", "maxConcurrency": 4, "input": {"archive": {"prefix": "nightly/"}}}'],
     note: 'each appliance by a child execution; fails with Fleet.ChildrenFailed if any did not succeed',
   },
+  'fleet-upgrade': {
+    does: "inventory, stage, canary, then the rest: clusters one node at a time in the vendor's order",
+    example: 'npx --no-install sps-workflows run fleet-upgrade --input rollout.json --secrets secrets.json',
+    input: [
+      '{"firmware": {"url": "https://…/sps-8.0.1.iso", "sha256": "…", "expectedVersion": "8.0.1"},',
+      ' "rollout": {"canary": 1, "maxConcurrency": 4, "maxFailures": 0, "approval": "after-canary"}}',
+    ],
+    note: 'report in S3 under reports/fleet-upgrade/; an approval is asked at the terminal (or: sps-workflows approve)',
+  },
 };
 const WORKFLOW_NAMES = Object.keys(WORKFLOW_HELP) as WorkflowName[];
 

@@ -1,4 +1,5 @@
 import './with-resolvers';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,8 +12,14 @@ import { OPERATION_NAMES, OPERATIONS, substitutionKey, type OperationName } from
 import type { Deps, Operation } from '../../lambdas/shared/operation';
 import { LocalLockStore } from './adapters';
 
-export type WorkflowName = 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run';
-export const WORKFLOW_NAMES: readonly WorkflowName[] = ['firmware-upgrade', 'support-bundle', 'preflight', 'fleet-run'];
+export type WorkflowName = 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run' | 'fleet-upgrade';
+export const WORKFLOW_NAMES: readonly WorkflowName[] = [
+  'firmware-upgrade',
+  'support-bundle',
+  'preflight',
+  'fleet-run',
+  'fleet-upgrade',
+];
 
 export const STATEMACHINES_DIR = join(__dirname, '..', '..', 'statemachines');
 const ACCOUNT = '123456789012';
@@ -63,8 +70,24 @@ export interface RunOptions {
    * child's events are not reported; its lifecycle events go to `onLifecycleEvent`).
    */
   onChild?(workflow: WorkflowName, input: unknown): Pick<RunOptions, 'onEvent'> | void;
+  /**
+   * A fleet upgrade waits for a person (README, "Fleet upgrade"): the request as the event carries
+   * it (its `taskToken` included), and the answer. Without it, or when the answer takes longer than
+   * the request's `timeoutSeconds` (waited out with `wait`), the approval times out.
+   */
+  onApprovalRequest?(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer>;
   executionName?: string;
 }
+
+export interface ApprovalRequest {
+  executionId: string;
+  taskToken: string;
+  timeoutSeconds: number;
+  detail: Record<string, unknown>;
+}
+
+/** What `send-task-success` (approve) or `send-task-failure` (reject, with a reason) would send. */
+export type ApprovalAnswer = { approved: true; by?: string } | { approved: false; reason?: string };
 
 /** The operation a Task state is running (its handler called, its answer not yet returned). */
 export interface InFlightTask {
@@ -129,6 +152,7 @@ export interface LifecycleEvent {
 }
 
 const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
+const PUT_EVENTS_AND_WAIT = 'arn:aws:states:::events:putEvents.waitForTaskToken';
 
 type StateDef = Record<string, unknown> & { Type: string };
 
@@ -165,6 +189,7 @@ type StatePlan =
   | { kind: 'wait'; seconds?: number; secondsPath?: string }
   | { kind: 'events' }
   | { kind: 'child' }
+  | { kind: 'approval' }
   | { kind: 'operation'; operation: Operation<unknown> }
   | { kind: 'other' };
 
@@ -193,6 +218,12 @@ function prepare(workflow: WorkflowName) {
         states[name] = { Type: 'Task', Resource: LOCAL_WAIT_ARN, ResultPath: null, Next: state.Next } as StateDef;
       } else if (state.Type === 'Task' && state.Resource === PUT_EVENTS) {
         plan.set(name, { kind: 'events', retries });
+      } else if (state.Type === 'Task' && state.Resource === PUT_EVENTS_AND_WAIT) {
+        plan.set(name, { kind: 'approval', retries });
+        // The engine would read TimeoutSecondsPath from the task's parameters and time it in real
+        // time: the local handler waits the request's timeoutSeconds out itself (with `wait`).
+        delete state.TimeoutSecondsPath;
+        state.TimeoutSeconds = 2_000_000;
       } else if (state.Type === 'Task' && state.Resource === START_CHILD) {
         plan.set(name, { kind: 'child', retries });
       } else if (state.Type === 'Task') {
@@ -268,6 +299,38 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
         // Every entry goes to the stack's bus: the event is what a listener sees.
         for (const { EventBusName: _bus, ...entry } of entries) options.onLifecycleEvent?.(entry);
         return { FailedEntryCount: 0, Entries: [{ EventId: `local-${Date.now()}` }] };
+      };
+    } else if (step.kind === 'approval') {
+      taskHandlers[name] = async (input) => {
+        if (stop.signal.aborted) throw new ExecutionAbortedError();
+        const [{ EventBusName: _bus, ...entry }] = (
+          input as { Entries: Array<LifecycleEvent & { EventBusName?: string }> }
+        ).Entries as [LifecycleEvent & { EventBusName?: string }];
+        options.onLifecycleEvent?.(entry);
+        const timeoutSeconds = Number(entry.Detail.timeoutSeconds);
+        const answered = new AbortController();
+        const onStop = () => answered.abort();
+        stop.signal.addEventListener('abort', onStop);
+        try {
+          const answer = await Promise.race([
+            options.onApprovalRequest?.(
+              { executionId, taskToken: String(entry.Detail.taskToken), timeoutSeconds, detail: entry.Detail },
+              answered.signal,
+            ) ?? new Promise<never>(() => undefined),
+            options.wait(timeoutSeconds, answered.signal).then(() => 'timeout' as const),
+            stopped.then(() => 'stopped' as const),
+          ]);
+          if (answer === 'stopped') throw new ExecutionAbortedError();
+          if (answer === 'timeout') throw Object.assign(new Error('Task timed out'), { name: 'States.Timeout' });
+          if (!answer.approved) {
+            // As `send-task-failure --error Fleet.Rejected --cause <reason>` fails the task.
+            throw Object.assign(new Error(answer.reason ?? ''), { name: 'Fleet.Rejected' });
+          }
+          return { approved: true, ...(answer.by ? { by: answer.by } : {}) };
+        } finally {
+          answered.abort();
+          stop.signal.removeEventListener('abort', onStop);
+        }
       };
     } else if (step.kind === 'child') {
       taskHandlers[name] = async (input) => {
@@ -346,6 +409,8 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
         Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sps-workflows-${options.workflow}`,
         Name: `sps-workflows-${options.workflow}`,
       },
+      // `$$.Task.Token` of a task that waits for one (the approval): one per execution, as one waits at a time.
+      Task: { Token: `local-token-${randomUUID()}` },
     } as never,
   });
 

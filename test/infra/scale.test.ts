@@ -43,6 +43,7 @@ describe('scale', () => {
 
   it('has one release rule and one schedule', () => {
     const count = (type: string) => types(one).filter((t) => t === type).length;
-    expect([count('AWS::Events::Rule'), count('AWS::Scheduler::Schedule')]).toEqual([1, 1]);
+    // The release rule and the approval requests' rule.
+    expect([count('AWS::Events::Rule'), count('AWS::Scheduler::Schedule')]).toEqual([2, 1]);
   });
 });

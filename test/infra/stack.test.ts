@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FUNCTIONS, handlerEntry, ROOT, substitutionKey } from '../../infra/functions';
 import { OPERATIONS } from '../../lambdas/operations';
 import { RELEASE_EVENT, SpsWorkflowsStack } from '../../infra/stack';
+import { APPROVAL_EVENT } from '../../lambdas/operations/catalog';
 import cdkJson from '../../cdk.json';
 
 const CONFIG = parseConfig({
@@ -41,7 +42,7 @@ function synth(config: DeploymentConfig = CONFIG, withNag = false) {
 
 const { stack, template } = synth();
 /** The state machines: the three appliance workflows and the fleet run. */
-const MACHINES = 4;
+const MACHINES = 5;
 const resources = (type: string) =>
   Object.values(template.findResources(type)) as Array<{ Properties: Record<string, unknown> }>;
 
@@ -128,13 +129,15 @@ describe('functions', () => {
     const s3Writers = resources('AWS::IAM::Policy').filter((p) =>
       JSON.stringify(p.Properties).includes('s3:PutObject'),
     );
-    expect(s3Writers).toHaveLength(2);
-    const [archiver, reporter] = ['ArchiveSupportBundle', 'ReportFleetRun'].map((fn) =>
+    expect(s3Writers).toHaveLength(3);
+    const [archiver, ...reporters] = ['ArchiveSupportBundle', 'ReportFleetRun', 'ReportFleetUpgrade'].map((fn) =>
       JSON.stringify(s3Writers.find((p) => JSON.stringify(p).includes(fn))),
     );
     expect(archiver).toContain('/support-bundles/*');
-    expect(reporter).toContain('/reports/*');
-    expect(reporter).not.toContain('s3:GetObject');
+    for (const reporter of reporters) {
+      expect(reporter).toContain('/reports/*');
+      expect(reporter).not.toContain('s3:GetObject');
+    }
     const readers = resources('AWS::IAM::Policy').filter((p) =>
       JSON.stringify(p.Properties).includes('secretsmanager:GetSecretValue'),
     );
@@ -148,9 +151,14 @@ describe('functions', () => {
     const listers = resources('AWS::IAM::Policy').filter((p) =>
       JSON.stringify(p.Properties).includes('secretsmanager:ListSecrets'),
     );
-    expect(listers).toHaveLength(1);
-    expect(JSON.stringify(listers[0])).toContain('PlanFleetRun');
-    expect(JSON.stringify(listers[0])).not.toContain('GetSecretValue');
+    // The fleet run's plan lists names only; the fleet upgrade's also reads them (it logs in to inventory).
+    expect(listers.map((p) => JSON.stringify(p).match(/PlanFleet\w+?Role/)?.[0]).sort()).toEqual([
+      'PlanFleetRunRole',
+      'PlanFleetUpgradeRole',
+    ]);
+    expect(JSON.stringify(listers.find((p) => JSON.stringify(p).includes('PlanFleetRun')))).not.toContain(
+      'GetSecretValue',
+    );
   });
 
   it('grants the credentials secrets by the registry prefix, naming only the config secrets outside it', () => {
@@ -280,6 +288,12 @@ describe('state machines', () => {
         StringEquals: {
           'events:source': ['sps-workflows'],
           'events:detail-type': ['Fleet Appliances Not Registered', 'Fleet Run Finished'],
+        },
+      },
+      {
+        StringEquals: {
+          'events:source': ['sps-workflows'],
+          'events:detail-type': ['Cluster Mixed Versions', 'Fleet Approval Requested', 'Fleet Upgrade Finished'],
         },
       },
     ]);
@@ -459,7 +473,7 @@ describe('event bus', () => {
     const allowed = deny.Condition.ArnNotLike['aws:PrincipalArn'] as unknown[];
     expect(allowed[0]).toBe(publisher);
     expect(allowed.slice(1)).toEqual(
-      ['FirmwareUpgrade', 'SupportBundle', 'Preflight', 'FleetRun'].map((m) => ({
+      ['FirmwareUpgrade', 'SupportBundle', 'Preflight', 'FleetRun', 'FleetUpgrade'].map((m) => ({
         'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${m}StateMachineRole`)), 'Arn'],
       })),
     );
@@ -476,15 +490,15 @@ describe('event bus', () => {
 describe('triggers', () => {
   const fleetRun = { Ref: expect.stringMatching(/^FleetRunStateMachine/) };
 
-  it('turns every firmware release event into one fleet run (the event whole is its input), whatever the number of appliances', () => {
-    const rules = resources('AWS::Events::Rule');
+  it('turns every firmware release event into one fleet upgrade (the event whole is its input), whatever the number of appliances', () => {
+    const rules = resources('AWS::Events::Rule').filter((r) => JSON.stringify(r).includes(RELEASE_EVENT.detailType));
     expect(rules).toHaveLength(1);
     expect(rules[0]!.Properties).toMatchObject({
       EventBusName: { Ref: expect.stringMatching(/^Events/) },
       EventPattern: { source: [RELEASE_EVENT.source], 'detail-type': [RELEASE_EVENT.detailType] },
       Targets: [
         {
-          Arn: fleetRun,
+          Arn: { Ref: expect.stringMatching(/^FleetUpgradeStateMachine/) },
           Id: 'Target0',
           RetryPolicy: { MaximumRetryAttempts: 3 },
           DeadLetterConfig: { Arn: expect.anything() },
@@ -539,6 +553,40 @@ describe('triggers', () => {
       input: {},
       maxConcurrency: 5,
     });
+  });
+
+  it("sends each fleet upgrade's approval request to the notification topic", () => {
+    const rules = resources('AWS::Events::Rule').filter((r) => JSON.stringify(r).includes(APPROVAL_EVENT));
+    expect(rules.map((r) => r.Properties)).toEqual([
+      expect.objectContaining({
+        EventBusName: { Ref: expect.stringMatching(/^Events/) },
+        EventPattern: { source: ['sps-workflows'], 'detail-type': [APPROVAL_EVENT] },
+        Targets: [{ Arn: { Ref: expect.stringMatching(/^Notifications/) }, Id: 'Target0', InputPath: '$.detail' }],
+      }),
+    ]);
+  });
+
+  it('lets the fleet upgrade start, follow and stop only firmware upgrades and its staging fleet run', () => {
+    const policy = resources('AWS::IAM::Policy').find((p) =>
+      JSON.stringify(p).includes('FleetUpgradeStateMachineRole'),
+    )!;
+    const statements = (
+      policy.Properties.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }
+    ).Statement;
+    const on = (action: string) =>
+      JSON.stringify(
+        statements.filter((st) => ([] as unknown[]).concat(st.Action).includes(action)).map((st) => st.Resource),
+      );
+    expect(on('states:StartExecution')).toContain('FirmwareUpgradeStateMachine');
+    expect(on('states:StartExecution')).toContain('FleetRunStateMachine');
+    for (const other of ['SupportBundleStateMachine', 'PreflightStateMachine', '*'])
+      expect(on('states:StartExecution')).not.toContain(other);
+    expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-firmware-upgrade:*');
+    expect(on('states:StopExecution')).toContain(':execution:SpsWorkflows-fleet-run:*');
+    expect(on('states:StopExecution')).not.toContain('support-bundle');
+    expect(on('lambda:InvokeFunction')).toMatch(
+      /PlanFleetUpgrade.*AdvanceRollout.*ReportFleetUpgrade|ReportFleetUpgrade/,
+    );
   });
 
   it('lets the fleet run start, follow and stop only the three appliance workflows', () => {

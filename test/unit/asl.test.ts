@@ -70,7 +70,9 @@ describe.each(files)('%s', (file) => {
     const tasks = states.filter(([, s]) => s.Type === 'Task');
     expect(tasks.length).toBeGreaterThan(1);
     for (const [name, task] of tasks) {
-      expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+      // A timeout the input sets (the approval's) is read by path.
+      const timeout = task.TimeoutSecondsPath ? typeof task.TimeoutSecondsPath : typeof task.TimeoutSeconds;
+      expect({ name, timeout }).toEqual({ name, timeout: task.TimeoutSecondsPath ? 'string' : 'number' });
       if (String(task.Resource).startsWith('${'))
         expect({ name, retry: (task.Retry as unknown[])[0] }).toEqual({ name, retry: LAMBDA_RETRY });
     }
@@ -212,6 +214,7 @@ it('knows every workflow', () => {
   expect(files.sort()).toEqual([
     'firmware-upgrade.asl.json',
     'fleet-run.asl.json',
+    'fleet-upgrade.asl.json',
     'preflight.asl.json',
     'support-bundle.asl.json',
   ]);

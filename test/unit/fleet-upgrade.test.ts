@@ -45,9 +45,7 @@ describe('planRollout', () => {
     expect(plan.waves).toEqual([
       { kind: 'canary', appliances: ['sps-1'] },
       { kind: 'standalone', appliances: ['sps-2'] },
-      { kind: 'cluster', cluster: 'east', appliances: ['minion'] },
-      { kind: 'cluster', cluster: 'east', appliances: ['host'] },
-      { kind: 'cluster', cluster: 'east', appliances: ['cm'] },
+      { kind: 'cluster', cluster: 'east', appliances: ['minion', 'host', 'cm'] },
     ]);
     expect(plan.clusters).toEqual([
       {

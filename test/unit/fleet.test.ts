@@ -1,4 +1,3 @@
-import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
 import { planFleetRunOperation } from '../../lambdas/operations/fleet';
 import {
   planFleetRun,
@@ -81,29 +80,6 @@ describe('planFleetRun', () => {
       'input.options: unknown field(s) dryrun',
     ]);
     expect(problems.join(' ')).not.toContain(secret);
-  });
-
-  it('reads a firmware release event: each named appliance upgraded, one at a time unless rollout says', () => {
-    const event = (detail: unknown) => ({
-      source: RELEASE_EVENT.source,
-      'detail-type': RELEASE_EVENT.detailType,
-      detail,
-    });
-    expect(planFleetRun(event({ firmware, appliances: ['a'], options: null }), ['a'])).toEqual({
-      workflow: 'firmware-upgrade',
-      maxConcurrency: 1,
-      input: { firmware },
-      items: [{ appliance: 'a' }],
-      unregistered: [],
-    });
-    expect(
-      planFleetRun(
-        event({ firmware, appliances: ['a', 'b'], rollout: { maxConcurrency: 2 }, options: { dryRun: true } }),
-        ['a', 'b'],
-      ),
-    ).toMatchObject({ maxConcurrency: 2, input: { firmware, options: { dryRun: true } } });
-    expect(() => planFleetRun(event({ firmware }), ['a'])).toThrow(/appliances: required for firmware-upgrade/);
-    expect(() => planFleetRun(event('x'), ['a'])).toThrow(/detail: must be an object/);
   });
 
   it('plans a thousand appliances within the state size limit', () => {

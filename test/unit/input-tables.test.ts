@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INPUT_LIMITS } from '../../lambdas/shared/input';
+import { INPUT_LIMITS, type WorkflowInput } from '../../lambdas/shared/input';
 
 /* The README's input tables state every limit the schemas enforce: range and default, from one table. */
 
@@ -16,16 +16,17 @@ function tableOf(section: string): Map<string, string[]> {
   );
 }
 
-const TABLES = {
+const TABLES: Record<WorkflowInput, Map<string, string[]>> = {
   'firmware-upgrade': tableOf('Firmware upgrade'),
   'support-bundle': tableOf('Support-bundle archival'),
   preflight: tableOf('Preflight'),
   'fleet-run': tableOf('Fleet runs'),
+  'fleet-upgrade': tableOf('Fleet upgrade'),
 };
 
 describe.each(Object.entries(INPUT_LIMITS))('README input tables: %s', (field, limit) => {
   it.each(limit.workflows.map((w) => [w]))('the %s table states its range and default', (workflow) => {
-    const row = TABLES[workflow as keyof typeof TABLES].get(field);
+    const row = TABLES[workflow].get(field);
     expect(row).toBeDefined();
     const [, , , range, fallback] = row!;
     expect(range).toContain(`${limit.min}–${limit.max}`);

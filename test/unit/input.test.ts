@@ -1,6 +1,7 @@
 import {
   firmwareUpgradeInputSchema,
   fleetRunInputSchema,
+  fleetUpgradeInputSchema,
   INPUT_LIMITS,
   InputInvalidError,
   MAX_POLLS_PER_LOOP,
@@ -44,6 +45,7 @@ describe('firmware upgrade input', () => {
     expect(input.firmware.sha256).toBe('ab'.repeat(32));
     expect(input.options).toEqual({
       dryRun: false,
+      allowClusterMember: false,
       freeOldestSlot: false,
       preflight: 'enforce',
       upgradeMessage: 'Upgrade to 8.0.1 by sps-workflows',
@@ -149,12 +151,14 @@ const SCHEMAS = {
   'firmware-upgrade': firmwareUpgradeInputSchema,
   'support-bundle': supportBundleInputSchema,
   'fleet-run': fleetRunInputSchema,
+  'fleet-upgrade': fleetUpgradeInputSchema,
   preflight: preflightInputSchema,
 };
 const VALID: Record<WorkflowInput, Record<string, unknown>> = {
   'firmware-upgrade': { appliance: 'sps-prod-1', firmware },
   'support-bundle': { appliance: 'sps-prod-1' },
   'fleet-run': { workflow: 'support-bundle' },
+  'fleet-upgrade': { firmware },
   preflight: { appliance: 'sps-prod-1' },
 };
 

@@ -1,4 +1,3 @@
-import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
 import { causeMessage, runWorkflow, type HistoryEvent, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -165,44 +164,6 @@ describe('fleet run: support-bundle archival of the registry', () => {
     expect(causeMessage(result.cause)).toContain(problem);
     expect(children).toEqual([]);
     expect(h.sim.journal.entries()).toEqual([]);
-  });
-});
-
-describe('fleet run: a firmware release event', () => {
-  const release = (detail: Record<string, unknown>) => ({
-    version: '0',
-    id: 'e1',
-    source: RELEASE_EVENT.source,
-    'detail-type': RELEASE_EVENT.detailType,
-    detail,
-  });
-  const firmware = { url: FIRMWARE_URL, sha256: SHA256, expectedVersion: '8.0.1' };
-
-  it('upgrades each named appliance, one at a time by default', async () => {
-    h = await startHarness(appliances(3));
-    const { result, children, mostAtOnce } = await fleetRun(
-      h,
-      release({ firmware, appliances: ['sps-2', 'sps-3'], options: null }),
-    );
-    expect(result.status).toBe('SUCCEEDED');
-    expect(children).toEqual(['firmware-upgrade "sps-2"', 'firmware-upgrade "sps-3"']);
-    expect(mostAtOnce).toBe(1);
-    expect(h.sim.appliance('sps-2').state().firmwareVersion).toBe('8.0.1');
-    expect(h.sim.appliance('sps-1').state().firmwareVersion).not.toBe('8.0.1');
-    expect(requestsTo(h)['sps-1']).toBe(0);
-  });
-
-  it('takes rollout.maxConcurrency, and refuses the rollout fields fleet upgrades will bring', async () => {
-    h = await startHarness(appliances(2));
-    const { result, mostAtOnce } = await fleetRun(
-      h,
-      release({ firmware, appliances: ['sps-1', 'sps-2'], rollout: { maxConcurrency: 2 }, options: { dryRun: true } }),
-    );
-    expect(result.status).toBe('SUCCEEDED');
-    expect(mostAtOnce).toBe(2);
-    const refused = await fleetRun(h, release({ firmware, appliances: ['sps-1'], rollout: { canary: 1 } }));
-    expectFailure(refused.result, 'Input.Invalid');
-    expect(causeMessage(refused.result.cause)).toContain('detail.rollout: unknown field(s) canary');
   });
 });
 

@@ -1,0 +1,4 @@
+import { advanceRolloutOperation } from '../operations/fleet-upgrade';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(advanceRolloutOperation);

@@ -1,0 +1,4 @@
+import { planFleetUpgrade } from '../operations/fleet-upgrade';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(planFleetUpgrade);

@@ -1,0 +1,4 @@
+import { reportFleetUpgradeOperation } from '../operations/fleet-upgrade';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(reportFleetUpgradeOperation);

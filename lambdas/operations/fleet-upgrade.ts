@@ -1,0 +1,390 @@
+import * as z from 'zod/mini';
+import { RELEASE_EVENT } from './catalog';
+import { utcDated } from '../shared/archive';
+import { resolveAppliance, SecretError } from '../shared/credentials';
+import { errorText, NamedError } from '../shared/errors';
+import { registeredNames } from '../shared/fleet';
+import { storeReport } from './fleet';
+import {
+  advanceRollout,
+  childCause,
+  fleetUpgradeMarkdown,
+  planRollout,
+  reportFleetUpgrade,
+  ROLLOUT_START,
+  type ClusterMember,
+  type FleetAppliance,
+  type InventoryEntry,
+  type UpgradeRow,
+} from '../shared/fleet-upgrade';
+import {
+  fleetUpgradeInputSchema,
+  InputInvalidError,
+  parseInput,
+  unwrapEvent,
+  type ApplianceRef,
+  type ApplianceReference,
+} from '../shared/input';
+import { operation, type OperationContext } from '../shared/operation';
+import type { SpsClient } from '../shared/sps/client';
+
+/*
+ * The fleet upgrade's own steps (README, "Fleet upgrade"): plan (validate, resolve, inventory,
+ * order), advance (one wave after another, the error budget, the approval and the window) and
+ * report. The upgrades themselves are child executions of the firmware-upgrade workflow.
+ */
+
+/** Appliances inventoried at once: a thousand take about as long as forty. */
+const INVENTORY_CONCURRENCY = 16;
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Outcome<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+/** Version, roles and, on a Central Management node, the cluster's members: GETs only, after a fresh login. */
+async function inventory(sps: SpsClient): Promise<Pick<InventoryEntry, 'version' | 'roles' | 'members'>> {
+  await sps.login();
+  const info = await sps.getInfo();
+  let members: ClusterMember[] | null = null;
+  if (info.roles.includes('central-management')) {
+    const keys = await sps.listClusterNodes();
+    const status = new Map((await sps.getClusterStatus()).map((s) => [s.key, s]));
+    members = [];
+    for (const key of keys) {
+      const node = await sps.getClusterNode(key);
+      members.push({
+        key,
+        address: node.address,
+        roles: node.roles,
+        healthReported: status.get(key)?.healthReported ?? false,
+        syncStatus: status.get(key)?.syncStatus ?? null,
+      });
+    }
+  }
+  return { version: info.firmwareVersion ?? null, roles: info.roles, members };
+}
+
+/**
+ * The appliances the input names (default: every registered one), each resolved from its
+ * credentials secret, narrowed to `cluster`. Every problem is listed at once (`Input.Invalid`).
+ */
+async function resolveFleet(
+  ctx: OperationContext,
+  given: { appliances?: ApplianceReference[]; cluster?: string },
+): Promise<Array<{ ref: ApplianceReference; appliance: ApplianceRef; cluster: string | null }>> {
+  const prefix = ctx.deps.credentialsSecretPrefix;
+  const refs =
+    given.appliances ?? registeredNames(await ctx.deps.secrets.list(prefix), prefix).names.map((name) => ({ name }));
+  const where = (i: number) => (given.appliances ? `appliances.${i}` : `registered appliance ${refs[i]!.name}`);
+  const resolved = await mapPool(refs, INVENTORY_CONCURRENCY, (ref) =>
+    settle(resolveAppliance(ctx.deps.secrets, ref, prefix)),
+  );
+  const problems: string[] = [];
+  const fleet: Array<{ ref: ApplianceReference; appliance: ApplianceRef; cluster: string | null }> = [];
+  resolved.forEach((r, i) => {
+    if (r.ok) {
+      fleet.push({ ref: refs[i]!, appliance: r.value.appliance, cluster: r.value.credentials.cluster ?? null });
+    } else if (r.error instanceof InputInvalidError) {
+      problems.push(
+        ...r.error.problems.map((p) => `${where(i)}: ${p.replace(/^appliance\.endpoint: /, 'endpoint: ')}`),
+      );
+    } else if (r.error instanceof SecretError) {
+      problems.push(`${where(i)}: ${r.error.message}`);
+    } else {
+      throw r.error; // the secret store itself failed: not the input's fault
+    }
+  });
+  const endpoints = new Map<string, string>();
+  for (const { appliance } of fleet) {
+    const other = endpoints.get(appliance.endpoint);
+    if (other) problems.push(`appliances: ${other} and ${appliance.name} name the same endpoint ${appliance.endpoint}`);
+    else endpoints.set(appliance.endpoint, appliance.name);
+  }
+  if (problems.length > 0) throw new InputInvalidError(problems);
+  if (!given.cluster) return fleet;
+  const inCluster = fleet.filter((a) => a.cluster === given.cluster);
+  if (given.appliances) {
+    const outside = fleet.filter((a) => a.cluster !== given.cluster).map((a) => a.appliance.name);
+    if (outside.length > 0) {
+      throw new InputInvalidError([
+        `appliances: ${outside.join(', ')} not in cluster ${given.cluster} (their credentials secrets name another cluster or none)`,
+      ]);
+    }
+  }
+  if (inCluster.length === 0) {
+    throw new InputInvalidError([`cluster: no appliance's credentials secret names cluster ${given.cluster}`]);
+  }
+  return inCluster;
+}
+
+/** A `SPS Firmware Release` event carries a fleet upgrade's input as its `detail`. */
+function releaseInput(raw: unknown): unknown {
+  const event = raw as { 'detail-type'?: unknown } | null;
+  if (
+    event &&
+    typeof event === 'object' &&
+    event['detail-type'] !== RELEASE_EVENT.detailType &&
+    'detail-type' in event
+  ) {
+    throw new InputInvalidError([`detail-type: a fleet upgrade starts from "${RELEASE_EVENT.detailType}" events only`]);
+  }
+  return unwrapEvent(raw);
+}
+
+/**
+ * First state of a fleet upgrade: the input checked whole, the appliances resolved and
+ * inventoried (GETs only), the clusters matched and ordered, the waves planned. Nothing changes
+ * anywhere before this returns; an incomplete cluster or an appliance that cannot be read stops here.
+ */
+export const planFleetUpgrade = operation(
+  'plan-fleet-upgrade',
+  z.object({ input: z.unknown(), executionId: z.optional(z.string()) }),
+  async ({ input }, ctx) => {
+    const given = parseInput(fleetUpgradeInputSchema, releaseInput(input));
+    const fleet = await resolveFleet(ctx, given);
+    const found = await mapPool(fleet, INVENTORY_CONCURRENCY, async (a) =>
+      settle(ctx.sps(a.appliance).then(inventory)),
+    );
+    const unreadable = found.flatMap((r, i) => (r.ok ? [] : [`${fleet[i]!.appliance.name} (${errorText(r.error)})`]));
+    if (unreadable.length > 0) {
+      throw new NamedError(
+        'Fleet.InventoryFailed',
+        `Cannot inventory ${unreadable.length} of ${fleet.length} appliance(s), nothing was changed: ${unreadable.join('; ')}`,
+      );
+    }
+    const entries: InventoryEntry[] = fleet.map((a, i) => ({
+      name: a.appliance.name,
+      endpoint: a.appliance.endpoint,
+      cluster: a.cluster,
+      ...(found[i] as { ok: true; value: Pick<InventoryEntry, 'version' | 'roles' | 'members'> }).value,
+    }));
+    const { rollout, options, firmware } = given;
+    const plan = planRollout(entries, firmware.expectedVersion, rollout);
+    const clusterOf = new Map(
+      plan.clusters.flatMap((c) => c.nodes.map((n) => [n.name, { c, roles: n.roles }] as const)),
+    );
+    const appliances: FleetAppliance[] = entries.map((e) => ({
+      name: e.name,
+      cluster: clusterOf.get(e.name)?.c.name ?? null,
+      roles: clusterOf.get(e.name)?.roles ?? e.roles,
+      previousVersion: e.version,
+    }));
+    // A child names its appliance as the input did: by name, or by its own secret.
+    const itemOf = new Map(
+      fleet.map(({ ref, appliance }) => [
+        appliance.name,
+        ref.credentialsSecretId ? { name: ref.name, credentialsSecretId: ref.credentialsSecretId } : ref.name,
+      ]),
+    );
+    const waves = plan.waves.map((w) => ({
+      ...w,
+      items: w.appliances.map((name) => ({ appliance: itemOf.get(name)! })),
+    }));
+    const targets = waves.flatMap((w) => w.items.map((i) => i.appliance));
+    // The fleet orders each cluster's nodes itself: every child may upgrade a cluster member.
+    const childOptions = { ...options, dryRun: false, allowClusterMember: true };
+    ctx.log.info('fleet upgrade planned', {
+      appliances: entries.length,
+      targets: targets.length,
+      waves: waves.length,
+      clusters: plan.clusters.map((c) => ({ name: c.name, nodes: c.nodes.length, mixedVersions: c.mixedVersions })),
+      skipped: plan.skipped.length,
+    });
+    return {
+      plan: {
+        firmware,
+        dryRun: options.dryRun,
+        stage: (rollout.stageFirst || options.dryRun) && targets.length > 0,
+        approval: rollout.approval,
+        approvalTimeoutSeconds: rollout.approvalTimeoutMinutes * 60,
+        maxFailures: rollout.maxFailures,
+        window: rollout.window,
+        appliances,
+        clusters: plan.clusters.map((c) => ({
+          name: c.name,
+          order: c.nodes.map((n) => n.name),
+          mixedVersions: c.mixedVersions,
+          outOfSync: c.outOfSync,
+        })),
+        waves,
+        child: { firmware, options: childOptions },
+        stageRun: {
+          workflow: 'firmware-upgrade',
+          appliances: targets,
+          input: { firmware, options: { ...childOptions, dryRun: true } },
+          maxConcurrency: rollout.maxConcurrency,
+        },
+      },
+      progress: ROLLOUT_START,
+      finished: null,
+      approval: null,
+      stage: null,
+      stop: null,
+    };
+  },
+);
+
+const windowSchema = z.nullable(
+  z.object({ days: z.array(z.string()), start: z.string(), end: z.string(), timeZone: z.string() }),
+);
+const waveSchema = z.object({
+  kind: z.enum(['canary', 'standalone', 'cluster']),
+  cluster: z.optional(z.string()),
+  appliances: z.array(z.string()),
+  /** What each child gets as its `appliance`. */
+  items: z.array(z.unknown()),
+});
+const rowSchema = z.object({
+  appliance: z.union([z.string(), z.object({ name: z.string() })]),
+  status: z.string(),
+  outcome: z.optional(z.string()),
+  version: z.optional(z.nullable(z.string())),
+  error: z.optional(z.string()),
+  execution: z.optional(z.string()),
+});
+const progressSchema = z.object({
+  next: z.number(),
+  current: z.nullable(z.number()),
+  results: z.array(rowSchema),
+  failures: z.number(),
+  approved: z.boolean(),
+  stop: z.nullable(z.object({ error: z.string(), cause: z.string() })),
+});
+
+/** A row as the workflow recorded it: a child's appliance may be a reference. */
+const normalized = (row: z.output<typeof rowSchema>): UpgradeRow => ({
+  ...row,
+  appliance: typeof row.appliance === 'string' ? row.appliance : row.appliance.name,
+});
+
+/** Between waves: takes in the wave that ended and says what comes next (README, "Fleet upgrade"). */
+export const advanceRolloutOperation = operation(
+  'advance-rollout',
+  z.object({
+    executionId: z.optional(z.string()),
+    plan: z.object({
+      waves: z.array(waveSchema),
+      maxFailures: z.number(),
+      approval: z.string(),
+      window: windowSchema,
+    }),
+    progress: progressSchema,
+    finished: z.unknown(),
+    approval: z.unknown(),
+  }),
+  async ({ plan, progress, finished, approval }, ctx) => {
+    const rows = Array.isArray(finished) ? finished.map((r) => normalized(rowSchema.parse(r))) : finished;
+    const step = advanceRollout(
+      plan as Parameters<typeof advanceRollout>[0],
+      { ...progress, results: progress.results.map(normalized) },
+      rows as Parameters<typeof advanceRollout>[2],
+      approval,
+      new Date(ctx.now()),
+    );
+    if (step.mixed) ctx.log.warn('cluster stopped on mixed versions', step.mixed);
+    if (step.stop) ctx.log.warn('rollout stopped', step.stop);
+    ctx.log.info('rollout step', {
+      action: step.action,
+      wave: step.wave && { index: step.wave.index, kind: step.wave.kind, cluster: step.wave.cluster },
+      failures: step.failures,
+      waitingUntil: step.waitingUntil,
+    });
+    ctx.deps.metrics?.add('FleetUpgradeFailures', 'Count', step.failures);
+    return step;
+  },
+);
+
+/** `reports/fleet-upgrade/<yyyy>/<mm>/<dd>/<execution name>` (the caller adds `.json`, `.md`). */
+export function fleetUpgradeReportKey(at: Date, executionName: string): string {
+  return `reports/fleet-upgrade/${utcDated(at).path}/${executionName}`;
+}
+
+/** Why the run stopped before its waves ended: the error, and what was caught (or said). */
+const stopSchema = z.nullable(
+  z.object({
+    error: z.string(),
+    cause: z.optional(z.string()),
+    failure: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.nullable(z.string())) })),
+  }),
+);
+
+/** Why the run stopped before its waves ended, in words (a failed stage's cause is the stage run's own). */
+function stopCause(stop: z.output<typeof stopSchema>): { error: string; cause: string } | null {
+  if (!stop) return null;
+  const cause = stop.cause ?? (stop.failure?.Cause ? childCause(stop.failure.Cause) : (stop.failure?.Error ?? ''));
+  switch (stop.error) {
+    case 'Fleet.StageFailed':
+      return { error: stop.error, cause: `Staging failed, nothing was rebooted: ${cause}` };
+    case 'Fleet.Rejected':
+      return { error: stop.error, cause: `The rollout was rejected${cause ? `: ${cause}` : ''}` };
+    default:
+      return { error: stop.error, cause };
+  }
+}
+
+/**
+ * Last state of a fleet upgrade: the report (one row per appliance), stored in the archive bucket
+ * as JSON and Markdown, and the error the run ends with, if any.
+ */
+export const reportFleetUpgradeOperation = operation(
+  'report-fleet-upgrade',
+  z.object({
+    executionId: z.string(),
+    executionName: z.string(),
+    plan: z.object({
+      firmware: z.object({ url: z.string(), sha256: z.string(), expectedVersion: z.string() }),
+      dryRun: z.boolean(),
+      appliances: z.array(
+        z.object({
+          name: z.string(),
+          cluster: z.nullable(z.string()),
+          roles: z.array(z.string()),
+          previousVersion: z.nullable(z.string()),
+        }),
+      ),
+    }),
+    progress: progressSchema,
+    /** The staging run's rows (a dry run's results), null without staging or when it failed. */
+    stage: z.nullable(z.object({ appliances: z.array(z.object({ name: z.string(), status: z.string() })) })),
+    stop: stopSchema,
+  }),
+  async ({ executionId, executionName, plan, progress, stage, stop }, ctx) => {
+    const results: UpgradeRow[] = plan.dryRun
+      ? (stage?.appliances ?? []).map((r) => ({
+          appliance: r.name,
+          status: r.status,
+          ...(r.status === 'SUCCEEDED' ? { outcome: 'dry-run-passed' } : {}),
+        }))
+      : progress.results.map(normalized);
+    const end = reportFleetUpgrade(plan.firmware, plan.appliances, results, stopCause(stop) ?? progress.stop);
+    ctx.log.info('fleet upgrade finished', { ...end.report.summary, error: end.error });
+    const { upgraded, failed } = end.report.summary;
+    ctx.deps.metrics?.add('FleetAppliancesUpgraded', 'Count', upgraded);
+    ctx.deps.metrics?.add('FleetAppliancesFailed', 'Count', failed, { Workflow: 'fleet-upgrade' });
+    const at = new Date(ctx.now());
+    const json = { ...end.report, execution: executionId, at: at.toISOString(), error: end.error, cause: end.cause };
+    const stored = await storeReport(ctx.deps.archive, fleetUpgradeReportKey(at, executionName), {
+      json,
+      markdown: fleetUpgradeMarkdown(end.report, at, executionId, end),
+    });
+    ctx.log.info('fleet report stored', stored);
+    return { report: { ...end.report, stored }, error: end.error, cause: end.cause };
+  },
+);
