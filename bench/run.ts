@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveFigures } from './archive';
 import { cliFigures } from './cli';
+import { fleetFigures } from './fleet';
 import { coldStartFigures } from './coldstart';
 import { demoFigures, pollingFigures } from './polling';
 import type { Figure } from './figures';
@@ -20,6 +21,7 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>>
       readdirSync(join(__dirname, '..', 'lambdas', 'handlers')).map((f) => f.replace(/\.ts$/, '')),
     ),
   cli: cliFigures,
+  fleet: fleetFigures,
 };
 
 async function main(): Promise<void> {

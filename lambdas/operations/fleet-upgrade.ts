@@ -9,11 +9,11 @@ import {
   advanceRollout,
   childCause,
   fleetUpgradeMarkdown,
-  planRollout,
+  fleetUpgradeState,
   reportFleetUpgrade,
-  ROLLOUT_START,
+  nameOf,
+  type ApplianceValue,
   type ClusterMember,
-  type FleetAppliance,
   type InventoryEntry,
   type UpgradeRow,
 } from '../shared/fleet-upgrade';
@@ -175,85 +175,37 @@ export const planFleetUpgrade = operation(
       cluster: a.cluster,
       ...(found[i] as { ok: true; value: Pick<InventoryEntry, 'version' | 'roles' | 'members'> }).value,
     }));
-    const { rollout, options, firmware } = given;
-    const plan = planRollout(entries, firmware.expectedVersion, rollout);
-    const clusterOf = new Map(
-      plan.clusters.flatMap((c) => c.nodes.map((n) => [n.name, { c, roles: n.roles }] as const)),
-    );
-    const appliances: FleetAppliance[] = entries.map((e) => ({
-      name: e.name,
-      cluster: clusterOf.get(e.name)?.c.name ?? null,
-      roles: clusterOf.get(e.name)?.roles ?? e.roles,
-      previousVersion: e.version,
-    }));
     // A child names its appliance as the input did: by name, or by its own secret.
-    const itemOf = new Map(
+    const values = new Map<string, ApplianceValue>(
       fleet.map(({ ref, appliance }) => [
         appliance.name,
         ref.credentialsSecretId ? { name: ref.name, credentialsSecretId: ref.credentialsSecretId } : ref.name,
       ]),
     );
-    const waves = plan.waves.map((w) => ({
-      ...w,
-      items: w.appliances.map((name) => ({ appliance: itemOf.get(name)! })),
-    }));
-    const targets = waves.flatMap((w) => w.items.map((i) => i.appliance));
-    // The fleet orders each cluster's nodes itself: every child may upgrade a cluster member.
-    const childOptions = { ...options, dryRun: false, allowClusterMember: true };
+    const state = fleetUpgradeState(given, entries, values);
     ctx.log.info('fleet upgrade planned', {
       appliances: entries.length,
-      targets: targets.length,
-      waves: waves.length,
-      clusters: plan.clusters.map((c) => ({ name: c.name, nodes: c.nodes.length, mixedVersions: c.mixedVersions })),
-      skipped: plan.skipped.length,
+      targets: state.plan.stageRun.appliances.length,
+      waves: state.plan.waves.length,
+      clusters: state.plan.clusters,
     });
-    return {
-      plan: {
-        firmware,
-        dryRun: options.dryRun,
-        stage: (rollout.stageFirst || options.dryRun) && targets.length > 0,
-        approval: rollout.approval,
-        approvalTimeoutSeconds: rollout.approvalTimeoutMinutes * 60,
-        maxFailures: rollout.maxFailures,
-        window: rollout.window,
-        appliances,
-        clusters: plan.clusters.map((c) => ({
-          name: c.name,
-          order: c.nodes.map((n) => n.name),
-          mixedVersions: c.mixedVersions,
-          outOfSync: c.outOfSync,
-        })),
-        waves,
-        child: { firmware, options: childOptions },
-        stageRun: {
-          workflow: 'firmware-upgrade',
-          appliances: targets,
-          input: { firmware, options: { ...childOptions, dryRun: true } },
-          maxConcurrency: rollout.maxConcurrency,
-        },
-      },
-      progress: ROLLOUT_START,
-      finished: null,
-      approval: null,
-      stage: null,
-      stop: null,
-    };
+    return state;
   },
 );
 
 const windowSchema = z.nullable(
   z.object({ days: z.array(z.string()), start: z.string(), end: z.string(), timeZone: z.string() }),
 );
+const applianceValueSchema = z.union([z.string(), z.looseObject({ name: z.string() })]);
 const waveSchema = z.object({
   kind: z.enum(['canary', 'standalone', 'cluster']),
   cluster: z.optional(z.string()),
-  appliances: z.array(z.string()),
-  /** What each child gets as its `appliance`. */
-  items: z.array(z.unknown()),
+  /** Each as its child gets it. */
+  appliances: z.array(applianceValueSchema),
 });
 const rowSchema = z.object({
   appliance: z.union([z.string(), z.object({ name: z.string() })]),
-  status: z.string(),
+  status: z.optional(z.string()),
   outcome: z.optional(z.string()),
   version: z.optional(z.nullable(z.string())),
   error: z.optional(z.string()),
@@ -351,6 +303,7 @@ export const reportFleetUpgradeOperation = operation(
     plan: z.object({
       firmware: z.object({ url: z.string(), sha256: z.string(), expectedVersion: z.string() }),
       dryRun: z.boolean(),
+      stageRun: z.object({ appliances: z.array(applianceValueSchema) }),
       appliances: z.array(
         z.object({
           name: z.string(),
@@ -361,18 +314,15 @@ export const reportFleetUpgradeOperation = operation(
       ),
     }),
     progress: progressSchema,
-    /** The staging run's rows (a dry run's results), null without staging or when it failed. */
-    stage: z.nullable(z.object({ appliances: z.array(z.object({ name: z.string(), status: z.string() })) })),
+    /** The staging run's summary: a dry run's appliances all passed it (else the run stopped in Fleet.StageFailed). */
+    stage: z.nullable(z.object({ execution: z.string() })),
     stop: stopSchema,
   }),
   async ({ executionId, executionName, plan, progress, stage, stop }, ctx) => {
-    const results: UpgradeRow[] = plan.dryRun
-      ? (stage?.appliances ?? []).map((r) => ({
-          appliance: r.name,
-          status: r.status,
-          ...(r.status === 'SUCCEEDED' ? { outcome: 'dry-run-passed' } : {}),
-        }))
-      : progress.results.map(normalized);
+    const results: UpgradeRow[] =
+      plan.dryRun && stage
+        ? plan.stageRun.appliances.map((a) => ({ appliance: nameOf(a), outcome: 'dry-run-passed' }))
+        : progress.results.map(normalized);
     const end = reportFleetUpgrade(plan.firmware, plan.appliances, results, stopCause(stop) ?? progress.stop);
     ctx.log.info('fleet upgrade finished', { ...end.report.summary, error: end.error });
     const { upgraded, failed } = end.report.summary;

@@ -1,4 +1,5 @@
 import { NamedError } from './errors';
+import type { FleetUpgradeInput } from './input';
 import { nextChange, planWaves, windowOpen, type MaintenanceWindow, type Wave } from './rollout';
 import { sameVersion } from './versions';
 
@@ -118,8 +119,8 @@ export function planRollout(
 /** What the appliances of a fleet upgrade get, wave after wave, and where the rollout stands. */
 export interface UpgradeRow {
   appliance: string;
-  /** The child execution's end: SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or NOT_STARTED (its start failed). */
-  status: string;
+  /** The child execution's end: SUCCEEDED (left out once kept), FAILED, TIMED_OUT, ABORTED, or NOT_STARTED (its start failed). */
+  status?: string;
   outcome?: string;
   version?: string | null;
   error?: string;
@@ -142,12 +143,23 @@ export interface RolloutStep extends RolloutState {
   /** What the workflow does next. */
   action: 'upgrade' | 'wait' | 'approve' | 'done';
   /** With `upgrade`: the wave, how many of its upgrades run at once, and whether a failure stops the rest (a cluster). */
-  wave: (Wave & { index: number; maxConcurrency: number; stopCluster: boolean }) | null;
+  wave: (PlannedWave & { index: number; maxConcurrency: number; stopCluster: boolean }) | null;
   /** With `wait`: until the maintenance window opens (and when that is). */
   waitSeconds: number;
   waitingUntil: string | null;
   /** A cluster node failed: the cluster stopped, on mixed versions. */
   mixed: { cluster: string; upgraded: string[]; failed: string; pending: string[] } | null;
+}
+
+/** An appliance as a child upgrade gets it: its registered name, or the name and its own credentials secret. */
+export type ApplianceValue = string | { name: string; credentialsSecretId?: string };
+export const nameOf = (value: ApplianceValue): string => (typeof value === 'string' ? value : value.name);
+
+/** A wave as the workflow carries it: each appliance as its child gets it. */
+export interface PlannedWave {
+  kind: Wave['kind'];
+  cluster?: string;
+  appliances: ApplianceValue[];
 }
 
 export const ROLLOUT_START: RolloutState = {
@@ -169,7 +181,7 @@ export const CLUSTER_STOPPED = 'Fleet.ClusterStopped';
  * failed; a failed cluster node leaves its later nodes not started.
  */
 export function advanceRollout(
-  plan: { waves: readonly Wave[]; maxFailures: number; approval: string; window: MaintenanceWindow | null },
+  plan: { waves: readonly PlannedWave[]; maxFailures: number; approval: string; window: MaintenanceWindow | null },
   state: RolloutState,
   finished: UpgradeRow[] | { Error: string; Cause?: string } | null,
   approval: unknown,
@@ -183,6 +195,7 @@ export function advanceRollout(
   let mixed: RolloutStep['mixed'] = null;
   if (state.current !== null) {
     const wave = plan.waves[state.current]!;
+    const names = wave.appliances.map(nameOf);
     let rows: UpgradeRow[];
     if (Array.isArray(finished)) {
       rows = finished;
@@ -190,20 +203,17 @@ export function advanceRollout(
       if (!finished) throw new NamedError('Internal.Error', `wave ${state.current} finished without its rows`);
       // The cluster's Map stopped at a node: the nodes before it (one at a time, in order) were upgraded.
       const row = parseStoppedNode(finished);
-      const at = wave.appliances.indexOf(row.appliance);
-      rows = [
-        ...wave.appliances.slice(0, at).map((appliance) => ({ appliance, status: 'SUCCEEDED', outcome: 'upgraded' })),
-        row,
-      ];
+      const at = names.indexOf(row.appliance);
+      rows = [...names.slice(0, at).map((appliance) => ({ appliance, status: 'SUCCEEDED', outcome: 'upgraded' })), row];
       mixed = {
         cluster: wave.cluster ?? '',
-        upgraded: wave.appliances.slice(0, at),
+        upgraded: names.slice(0, at),
         failed: row.appliance,
-        pending: wave.appliances.slice(at + 1),
+        pending: names.slice(at + 1),
       };
     }
-    next.results.push(...rows);
-    next.failures += rows.filter((r) => r.status !== 'SUCCEEDED').length;
+    next.results.push(...rows.map(compact));
+    next.failures += rows.filter((r) => r.status !== undefined && r.status !== 'SUCCEEDED').length;
     next.current = null;
     if (next.failures > plan.maxFailures && !next.stop) {
       next.stop = {
@@ -246,11 +256,22 @@ export function advanceRollout(
   };
 }
 
+/**
+ * A row as the rollout keeps it: a thousand must fit the state, so an upgrade that succeeded keeps
+ * its outcome only (its version is `expectedVersion`; `status` is left out for SUCCEEDED).
+ */
+function compact(row: UpgradeRow): UpgradeRow {
+  if (row.status !== 'SUCCEEDED') return row;
+  const { appliance, outcome, version } = row;
+  return { appliance, outcome: outcome ?? 'upgraded', ...(outcome === 'upgraded' ? {} : { version }) };
+}
+
 /** The row a cluster node's iteration put in its `Fleet.ClusterStopped` cause. */
 function parseStoppedNode(failure: { Error: string; Cause?: string }): UpgradeRow {
   if (failure.Error === CLUSTER_STOPPED) {
     try {
-      return JSON.parse(failure.Cause ?? '') as UpgradeRow;
+      const row = JSON.parse(failure.Cause ?? '') as Omit<UpgradeRow, 'appliance'> & { appliance: ApplianceValue };
+      return { ...row, appliance: nameOf(row.appliance) };
     } catch {
       // fall through: an unreadable cause is a defect
     }
@@ -307,7 +328,7 @@ export function reportFleetUpgrade(
       return { ...base, outcome: 'already-current', version: a.previousVersion };
     }
     if (!row) return { ...base, outcome: 'not-started', version: a.previousVersion };
-    if (row.status === 'SUCCEEDED') {
+    if (row.status === undefined || row.status === 'SUCCEEDED') {
       const outcome = (row.outcome as FleetOutcome | undefined) ?? 'upgraded';
       const version = row.version ?? (outcome === 'upgraded' ? firmware.expectedVersion : a.previousVersion);
       return { ...base, outcome, version };
@@ -367,4 +388,62 @@ export function fleetUpgradeMarkdown(
     ),
     '',
   ].join('\n');
+}
+
+/**
+ * The fleet upgrade's state after its plan: what the waves, the staging run, every child and the
+ * report need, and the rollout not started. Kept small: a thousand appliances fit a state.
+ */
+export function fleetUpgradeState(
+  given: FleetUpgradeInput,
+  entries: readonly InventoryEntry[],
+  values: ReadonlyMap<string, ApplianceValue>,
+) {
+  const { rollout, options, firmware } = given;
+  const plan = planRollout(entries, firmware.expectedVersion, rollout);
+  const clusterOf = new Map(plan.clusters.flatMap((c) => c.nodes.map((n) => [n.name, { c, roles: n.roles }] as const)));
+  const appliances: FleetAppliance[] = entries.map((e) => ({
+    name: e.name,
+    cluster: clusterOf.get(e.name)?.c.name ?? null,
+    roles: clusterOf.get(e.name)?.roles ?? e.roles,
+    previousVersion: e.version,
+  }));
+  const waves: PlannedWave[] = plan.waves.map((w) => ({
+    ...w,
+    appliances: w.appliances.map((n) => values.get(n) ?? n),
+  }));
+  const targets = waves.flatMap((w) => w.appliances);
+  // The fleet orders each cluster's nodes itself: every child may upgrade a cluster member.
+  const childOptions = { ...options, dryRun: false, allowClusterMember: true };
+  return {
+    plan: {
+      firmware,
+      dryRun: options.dryRun,
+      stage: (rollout.stageFirst || options.dryRun) && targets.length > 0,
+      approval: rollout.approval,
+      approvalTimeoutSeconds: rollout.approvalTimeoutMinutes * 60,
+      maxFailures: rollout.maxFailures,
+      window: rollout.window,
+      appliances,
+      clusters: plan.clusters.map((c) => ({
+        name: c.name,
+        order: c.nodes.map((n) => n.name),
+        mixedVersions: c.mixedVersions,
+        outOfSync: c.outOfSync,
+      })),
+      waves,
+      child: { firmware, options: childOptions },
+      stageRun: {
+        workflow: 'firmware-upgrade',
+        appliances: targets,
+        input: { firmware, options: { ...childOptions, dryRun: true } },
+        maxConcurrency: rollout.maxConcurrency,
+      },
+    },
+    progress: ROLLOUT_START,
+    finished: null,
+    approval: null,
+    stage: null,
+    stop: null,
+  };
 }

@@ -219,8 +219,12 @@ describe('fleet upgrade approval', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0]!.detail).toMatchObject({
       firmware,
-      upgraded: [expect.objectContaining({ appliance: 'sps-1', status: 'SUCCEEDED' })],
-      stage: { appliances: expect.arrayContaining([expect.objectContaining({ name: 'sps-2', status: 'SUCCEEDED' })]) },
+      upgraded: [{ appliance: 'sps-1', outcome: 'upgraded' }],
+      waves: [{ kind: 'canary', appliances: ['sps-1'] }, { kind: 'standalone', appliances: ['sps-2', 'sps-3'] }],
+      stage: {
+        summary: { total: 3, succeeded: 3, failed: 0 },
+        execution: expect.stringMatching(/:execution:sps-workflows-fleet-run:/),
+      },
     });
     // The token is in the request, and nowhere in the history or the logs.
     expect(requests[0]!.taskToken).toMatch(/^local-token-/);
