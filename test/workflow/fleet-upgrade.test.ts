@@ -220,7 +220,10 @@ describe('fleet upgrade approval', () => {
     expect(requests[0]!.detail).toMatchObject({
       firmware,
       upgraded: [{ appliance: 'sps-1', outcome: 'upgraded' }],
-      waves: [{ kind: 'canary', appliances: ['sps-1'] }, { kind: 'standalone', appliances: ['sps-2', 'sps-3'] }],
+      waves: [
+        { kind: 'canary', appliances: ['sps-1'] },
+        { kind: 'standalone', appliances: ['sps-2', 'sps-3'] },
+      ],
       stage: {
         summary: { total: 3, succeeded: 3, failed: 0 },
         execution: expect.stringMatching(/:execution:sps-workflows-fleet-run:/),
