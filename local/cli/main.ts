@@ -148,8 +148,23 @@ export function program(onExit: (code: number) => void): Command {
         import('../run/run'),
         import('../run/interrupt'),
       ]);
-      onExit(await runCommand(workflow, opts, io, processControl()));
+      onExit(await runCommand(workflow, opts, { ...io, stdin: process.stdin }, processControl()));
     });
+
+  // A local fleet upgrade waiting for a person, answered from another shell.
+  for (const decision of ['approve', 'reject'] as const) {
+    cli
+      .command(decision)
+      .description(`${decision} a local fleet upgrade that waits for approval`)
+      .argument('<execution>', "the run's execution name (its first line says it)")
+      .option('--reason <text>', 'why (a rejection ends the run in Fleet.Rejected with it)')
+      .action(async (execution: string, opts: { reason?: string }) => {
+        const { answerApproval } = await import('../run/approval');
+        const answered = answerApproval(decision, execution, opts.reason);
+        (answered.ok ? io.stdout : io.stderr).write(`${answered.message}\n`);
+        onExit(answered.ok ? 0 : 2);
+      });
+  }
 
   cli
     .command('simulate')

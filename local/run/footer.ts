@@ -34,3 +34,49 @@ export function storedBundleFooter(out: StoredBundle, where: ArchiveLocation): s
     `  aws --endpoint-url ${shellWord(where.endpoint)} s3 cp ${url} - | sha256sum`,
   ];
 }
+
+/** What a fleet upgrade reported (its output, or its Report state's on a failed run). */
+export interface FleetReport {
+  summary: Record<string, number>;
+  appliances: Array<{
+    name: string;
+    cluster: string | null;
+    outcome: string;
+    previousVersion: string | null;
+    version: string | null;
+    error: string | null;
+  }>;
+  stored: { bucket: string; keys: string[] };
+}
+
+/**
+ * The lines that end a fleet upgrade, in the demo and in `run fleet-upgrade`: one line per
+ * appliance, the summary, and where the report is (the Markdown table is the one to read).
+ */
+export function fleetReportFooter(report: FleetReport, where: ArchiveLocation): string[] {
+  const width = Math.max(...report.appliances.map((a) => a.name.length), 9);
+  const rows = report.appliances.map(
+    (a) =>
+      `  ${a.name.padEnd(width)}  ${(a.cluster ?? '').padEnd(16)}  ${a.outcome.padEnd(15)}  ${a.previousVersion ?? '?'} → ${a.version ?? '?'}${a.error ? `  ${a.error}` : ''}`,
+  );
+  const summary = Object.entries(report.summary)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`)
+    .join(', ');
+  const [json, md] = report.stored.keys;
+  const read =
+    'embeddedDir' in where
+      ? [
+          `  cat ${shellWord(join(where.embeddedDir, report.stored.bucket, `${md}._S3rver_object`))}`,
+          `  (the JSON: ${shellWord(join(where.embeddedDir, report.stored.bucket, `${json}._S3rver_object`))})`,
+        ]
+      : [
+          `  aws --endpoint-url ${shellWord(where.endpoint)} s3 cp ${shellWord(`s3://${report.stored.bucket}/${md}`)} -`,
+        ];
+  return [
+    `Fleet upgrade: ${summary}.`,
+    ...rows,
+    `Report s3://${report.stored.bucket}/${md} (a Markdown table; and .json): read it with`,
+    ...read,
+  ];
+}

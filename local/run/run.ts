@@ -15,13 +15,15 @@ import {
   startWorkflow,
   WORKFLOW_NAMES,
   type HistoryEvent,
+  type RunOptions,
   type RunResult,
   type WorkflowName,
 } from '../engine/engine';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3 } from '../s3/embedded';
-import { storedBundleFooter, type StoredBundle } from './footer';
+import { fleetReportFooter, storedBundleFooter, type FleetReport, type StoredBundle } from './footer';
 import { exitCodeFor, InterruptGuard, type ArchiveTarget, type RunControl, type StoppableRun } from './interrupt';
 import { jsonSyntaxError } from './json-file';
+import { localApprover } from './approval';
 import { ProgressReporter } from './progress';
 
 export const WORKFLOWS = WORKFLOW_NAMES;
@@ -50,6 +52,8 @@ export interface ExecuteOptions {
   executionName?: string;
   /** Where support bundles go (the embedded S3 server or `--s3-endpoint`). */
   archive?: Deps['archive'];
+  /** Who answers a fleet upgrade's approval request (without one it times out). */
+  approver?: RunOptions['onApprovalRequest'];
 }
 
 /** Resolves after `ms`, or as soon as `signal` is aborted. */
@@ -96,7 +100,9 @@ export function start(options: ExecuteOptions): StoppableRun {
     // A fleet run's children: one line as each starts and one as it ends.
     onChild: (workflow, input) => {
       const appliance = (input as { appliance?: string | { name?: string } }).appliance;
-      const name = typeof appliance === 'string' ? appliance : (appliance?.name ?? '?');
+      // A fleet upgrade's staging is a fleet run of dry runs.
+      const name =
+        typeof appliance === 'string' ? appliance : (appliance?.name ?? (workflow === 'fleet-run' ? 'staging' : '?'));
       if (!quiet) options.stderr.write(`  → ${name}: ${workflow} started\n`);
       return {
         onEvent: (event: HistoryEvent) => {
@@ -107,6 +113,7 @@ export function start(options: ExecuteOptions): StoppableRun {
         },
       };
     },
+    onApprovalRequest: options.approver,
     executionName: options.executionName,
   });
   return {
@@ -127,6 +134,13 @@ export function start(options: ExecuteOptions): StoppableRun {
 /** Runs one workflow locally with progress on stderr; returns the execution's result. */
 export async function execute(options: ExecuteOptions): Promise<RunResult> {
   return start(options).result;
+}
+
+/** A fleet upgrade's report: its output, or on a failed run what its Report state returned. */
+export function fleetReportOf(result: RunResult): FleetReport | undefined {
+  if (result.status === 'SUCCEEDED') return result.output as FleetReport;
+  const reported = result.events.find((e) => e.type === 'StateExited' && e.state?.name === 'Report');
+  return (reported?.state?.output as { end?: { report?: FleetReport } } | undefined)?.end?.report;
 }
 
 /** Prints the result as the CLI contract says and returns the exit code. */
@@ -266,7 +280,7 @@ function readJson(file: string, what: string): unknown {
 export async function runCommand(
   workflow: string,
   opts: { input: string; secrets?: string; s3Endpoint?: string },
-  io: { stdout: Output; stderr: Output },
+  io: { stdout: Output; stderr: Output; stdin?: NodeJS.ReadStream },
   control?: RunControl,
 ): Promise<number> {
   if (!WORKFLOWS.includes(workflow as WorkflowName)) {
@@ -305,13 +319,19 @@ export async function runCommand(
   try {
     // A fleet run of archives stores its children's bundles (the same storage, its input checked
     // alike), a fleet preflight its report.
+    // A fleet upgrade stores its report.
     const archives =
       workflow === 'support-bundle' ||
+      workflow === 'fleet-upgrade' ||
       (workflow === 'fleet-run' && ['support-bundle', 'preflight'].includes(String((input as Json).workflow)));
     if (archives) storage = await archiveStorage(opts.s3Endpoint, io.stderr);
     if (storage)
       await checkArchiveBucket(
-        workflow === 'fleet-run' ? { appliance: 'any', ...((input as Json).input as Json) } : input,
+        workflow === 'fleet-run'
+          ? { appliance: 'any', ...((input as Json).input as Json) }
+          : workflow === 'fleet-upgrade'
+            ? { appliance: 'any' }
+            : input,
         storage,
       );
     if (guard?.stoppedEarly) return (interrupted = exitCodeFor(guard.stoppedEarly));
@@ -323,14 +343,19 @@ export async function runCommand(
       logFile,
       executionName,
       archive: storage?.archive,
+      approver: localApprover(io, executionName),
     });
     // A stored bundle ends with where it is and how to check it, as the demo does.
     const finish = (result: RunResult) => {
       const code = report(result, io.stdout, io.stderr);
-      if (code === 0 && storage && workflow === 'support-bundle') {
-        const where = opts.s3Endpoint ? { endpoint: storage.endpoint } : { embeddedDir: LOCAL_S3_DIR };
+      if (!storage) return code;
+      const where = opts.s3Endpoint ? { endpoint: storage.endpoint } : { embeddedDir: LOCAL_S3_DIR };
+      if (code === 0 && workflow === 'support-bundle') {
         io.stderr.write(`\n${storedBundleFooter(result.output as StoredBundle, where).join('\n')}\n`);
       }
+      // A fleet upgrade's report, whether it succeeded or not (on a failure: its Report state's).
+      const fleet = workflow === 'fleet-upgrade' && fleetReportOf(result);
+      if (fleet) io.stderr.write(`\n${fleetReportFooter(fleet, where).join('\n')}\n`);
       return code;
     };
     if (!guard) return finish(await run.result);

@@ -195,6 +195,35 @@ export const NEWS: Partial<Record<OperationName, (o: Output) => string | undefin
       .join('');
     return `preflight: ${report.verdict} (${report.checks.length} checks)${notPassed}`;
   },
+  // A fleet upgrade's plan, then each step of its rollout: the live view of which wave, and why it waits.
+  'plan-fleet-upgrade': ({ plan }: Output) => {
+    if (!plan) return undefined;
+    const targets = (plan.waves as Output[]).reduce((n, w) => n + (w.appliances as unknown[]).length, 0);
+    const clusters = (plan.clusters as Output[]).map(
+      (c) => `\n    cluster ${c.name}: ${(c.order as string[]).join(' → ')}`,
+    );
+    return `plan: ${plan.appliances.length} appliance(s), ${targets} to upgrade in ${plan.waves.length} wave(s)${clusters.join('')}`;
+  },
+  'advance-rollout': ({ progress: p, plan }: Output) => {
+    if (!p) return undefined;
+    const named = (list: unknown[]) => list.map((a) => (typeof a === 'string' ? a : (a as Output).name)).join(', ');
+    const mixed = p.mixed
+      ? `cluster ${p.mixed.cluster} stopped at ${p.mixed.failed}: upgraded ${p.mixed.upgraded.join(', ') || 'none'}, pending ${p.mixed.pending.join(', ') || 'none'}\n  `
+      : '';
+    switch (p.action) {
+      case 'upgrade': {
+        const { index, kind, cluster, appliances } = p.wave;
+        const what = kind === 'cluster' ? `cluster ${cluster}, one node at a time` : kind;
+        return `${mixed}wave ${index + 1}/${plan.waves.length} (${what}): ${named(appliances)}`;
+      }
+      case 'wait':
+        return `${mixed}waiting for the maintenance window (${plan.window.days.join(', ')} ${plan.window.start}–${plan.window.end} ${plan.window.timeZone}): wave ${p.next + 1} starts at ${p.waitingUntil}`;
+      case 'approve':
+        return `${mixed}waiting for approval: answer here, or run sps-workflows approve|reject <execution>`;
+      default:
+        return p.stop ? `${mixed}rollout stopped: ${p.stop.error}` : mixed ? mixed.trimEnd() : undefined;
+    }
+  },
   'upgrade-firmware': ({ upgrade }: Output) =>
     upgrade?.answer === 'unknown'
       ? `changed: upgrade into slot ${upgrade.slotId} requested; its answer was lost, the reboot watch decides`
