@@ -207,6 +207,36 @@ describe('fleet upgrade', () => {
   });
 });
 
+describe('fleet upgrade maintenance window', () => {
+  it('starts no reboot outside the window: waits for it to open, and for the next one when it closes mid-rollout', async () => {
+    h = await startHarness(standalone(3), { s3: true });
+    // An 8-minute window, 02:00–02:08 UTC on the day after today (simulated clock), weekly; an upgrade here takes 5.
+    const tomorrow = new Date(h.sim.clock.now() + 86_400_000);
+    const day = (['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const)[tomorrow.getUTCDay()];
+    const window = { days: [day], start: '02:00', end: '02:08', timeZone: 'UTC' };
+    const inWindow = (at: string) => {
+      const t = new Date(at);
+      return t.getUTCDay() === tomorrow.getUTCDay() && t.getUTCHours() === 2 && t.getUTCMinutes() < 8;
+    };
+    const { result } = await fleetUpgrade(h, { firmware, rollout: { canary: 0, maxConcurrency: 1, window } });
+    expect(result.status).toBe('SUCCEEDED');
+    const posts = h.sim.journal.entries().filter((e) => e.method === 'POST' && e.path === '/api/firmware/upgrade');
+    expect(posts).toHaveLength(3);
+    for (const post of posts)
+      expect({ at: post.at, inWindow: inWindow(post.at) }).toEqual({ at: post.at, inWindow: true });
+    // Staging ran at once, outside the window; the three reboots did not fit one window: two, a week apart.
+    const staging = h.sim.journal
+      .entries()
+      .filter((e) => e.path === '/api/firmware/test')
+      .slice(0, 3);
+    expect(staging.every((t) => !inWindow(t.at))).toBe(true);
+    const days = new Set(posts.map((p) => p.at.slice(0, 10)));
+    expect(days.size).toBe(2);
+    const waits = result.events.filter((e) => e.type === 'StateEntered' && e.state?.name === 'Wait for the window');
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('fleet upgrade approval', () => {
   it('asks after the canary, with the plan and the staging, then goes on once approved', async () => {
     h = await startHarness(standalone(3), { s3: true });
