@@ -113,7 +113,9 @@ const SIMULATE_HELP = [
   '  nodes 2 …      managed-host, search-minion',
   '  node M (M ≥ 3) managed-host, search-local',
   'Standalone appliances listen on 127.0.0.1, cluster nodes on 127.0.0.2, 127.0.0.3, …: the address the',
-  "Central Management node gives for a node is the host of that node's endpoint. --scenario applies to all.",
+  "Central Management node gives for a node is the host of that node's endpoint. --scenario applies to all;",
+  '--node-scenario NAME=SCENARIO to one (repeatable): a fleet where one node fails its precheck, its fetch,',
+  'or never comes back from its reboot (precheck-fails, fetch-fails, reboot-never-returns).',
   'The secrets file holds "sps/<name>" for every appliance; a cluster node\'s has "cluster": "sps-sim-cluster".',
   '',
 ].join('\n');
@@ -180,13 +182,23 @@ export function program(onExit: (code: number) => void): Command {
         .conflicts('appliances'),
     )
     .option('--cluster <m>', 'also an m-node Central Management cluster (m ≥ 2)', count(2))
+    .option(
+      '--node-scenario <name=scenario>',
+      'one appliance behaves as a scenario of its own (repeatable), e.g. sps-sim-cluster-3=upgrade-reverts',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText('after', SIMULATE_HELP)
     .action(async (opts: SimulateOptions, command: Command) => {
       if (opts.fleet === 0 && opts.cluster === undefined) {
         command.error("error: option '--fleet 0' needs --cluster (no appliance to simulate)", { exitCode: 2 });
       }
-      const { simulateCommand } = await import('./simulate');
-      onExit(await simulateCommand(opts, io.stdout));
+      const { simulateCommand, SimulateUsageError } = await import('./simulate');
+      try {
+        onExit(await simulateCommand(opts, io.stdout));
+      } catch (err) {
+        if (!(err instanceof SimulateUsageError)) throw err;
+        command.error(`error: ${err.message}`, { exitCode: 2 });
+      }
     });
   return cli;
 }

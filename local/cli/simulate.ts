@@ -11,6 +11,9 @@ import {
 import type { Output } from '../run/run';
 import { simulatedCredentials } from '../simulator/credentials';
 
+/** A bad `simulate` option found once the options are read: the CLI exits 2. */
+export class SimulateUsageError extends Error {}
+
 export interface SimulateOptions {
   port?: number;
   scenario: ScenarioName;
@@ -21,6 +24,8 @@ export interface SimulateOptions {
   fleet?: number;
   /** The size of the cluster served besides them. */
   cluster?: number;
+  /** Per-appliance scenarios, `<name>=<scenario>`, over `scenario`. */
+  nodeScenario?: string[];
 }
 
 /** The cluster `--cluster M` serves. */
@@ -41,8 +46,8 @@ const DEMO_FIRMWARE = {
   expectedVersion: '8.0.1',
 };
 
-/** Ready inputs for the first appliance, beside the secrets file: `run` works without editing anything. */
-function writeInputFiles(sim: Simulator): { upgrade: string; bundle: string } {
+/** Ready inputs for the first appliance (and the fleet), beside the secrets file: `run` works without editing anything. */
+function writeInputFiles(sim: Simulator): { upgrade: string; bundle: string; fleet: string } {
   const appliance = sim.appliances[0]!.name;
   const upgrade = join(sim.dir, 'upgrade.json');
   const bundle = join(sim.dir, 'bundle.json');
@@ -55,7 +60,15 @@ function writeInputFiles(sim: Simulator): { upgrade: string; bundle: string } {
   };
   writeFileSync(upgrade, `${JSON.stringify(upgradeInput, null, 2)}\n`);
   writeFileSync(bundle, `${JSON.stringify({ appliance, options: { polling } }, null, 2)}\n`);
-  return { upgrade, bundle };
+  // Every simulated appliance (the registry), the canary then the rest; a person approves after the canary.
+  const fleet = join(sim.dir, 'fleet-upgrade.json');
+  const fleetInput = {
+    firmware: DEMO_FIRMWARE,
+    rollout: { canary: 1, maxConcurrency: 2, approval: 'after-canary' },
+    options: upgradeInput.options,
+  };
+  writeFileSync(fleet, `${JSON.stringify(fleetInput, null, 2)}\n`);
+  return { upgrade, bundle, fleet };
 }
 
 /** `sps-workflows simulate`: serves until SIGINT, SIGTERM or SIGHUP (the terminal closed). */
@@ -68,6 +81,18 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     })),
     ...(opts.cluster ? clusterAppliances(SIMULATED_CLUSTER, opts.cluster, { scenario: opts.scenario }) : []),
   ];
+  for (const pair of opts.nodeScenario ?? []) {
+    const [name, scenario] = pair.split('=');
+    const spec = specs.find((s) => s.name === name);
+    if (!spec)
+      throw new SimulateUsageError(
+        `--node-scenario ${pair}: no appliance ${name} (${specs.map((s) => s.name).join(', ')})`,
+      );
+    if (!SCENARIOS.includes(scenario as ScenarioName)) {
+      throw new SimulateUsageError(`--node-scenario ${pair}: unknown scenario (one of: ${SCENARIOS.join(', ')})`);
+    }
+    spec.scenario = scenario as ScenarioName;
+  }
   const roles = new Map(specs.map((s) => [s.name, s.roles ?? []]));
   const sim = await startSimulator({
     protocol: opts.http ? 'http' : 'https',
@@ -88,7 +113,7 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     `SPS simulator: scenario ${opts.scenario}, simulated time ×${opts.timeScale}`,
     ...sim.appliances.flatMap((a) => [
       ``,
-      `  appliance  ${a.name}`,
+      `  appliance  ${a.name}${a.scenario && a.scenario !== opts.scenario ? `   (scenario ${a.scenario})` : ''}`,
       ...(a.cluster ? [`  cluster    ${a.cluster} (${roles.get(a.name)!.join(', ')})`] : []),
       `  endpoint   ${a.endpoint}`,
       `  username   ${a.username}`,
@@ -102,6 +127,7 @@ export async function simulateCommand(opts: SimulateOptions, stdout: Output): Pr
     `works, the simulator installs the x.y.z it names):`,
     run('firmware-upgrade', inputs.upgrade),
     run('support-bundle', inputs.bundle),
+    ...(sim.appliances.length > 1 ? [run('fleet-upgrade', inputs.fleet)] : []),
     ...(opts.timeScale < 30
       ? [`  (at --time-scale ${opts.timeScale} the 1.5 GB download takes simulated time: try --time-scale 60)`]
       : []),

@@ -59,11 +59,23 @@ it('simulate writes ready inputs, prints run commands that work as printed, and 
   }
 }, 60_000);
 
-it('simulate --fleet 2 --cluster 3 serves every appliance, writes a secret for each (with its cluster), and stops on SIGTERM', async () => {
-  const simulator = spawn(process.execPath, [BIN, 'simulate', '--fleet', '2', '--cluster', '3']);
+it('simulate --fleet 2 --cluster 3 serves every appliance, writes a secret for each (with its cluster) and a fleet input, and stops on SIGTERM', async () => {
+  const simulator = spawn(process.execPath, [
+    BIN,
+    'simulate',
+    '--fleet',
+    '2',
+    '--cluster',
+    '3',
+    '--node-scenario',
+    'sps-sim-cluster-2=reboot-never-returns',
+  ]);
   try {
     const printed = await started(simulator);
-    const names = [...printed.matchAll(/^ {2}appliance {2}(\S+)$/gm)].map((m) => m[1]);
+    const names = [...printed.matchAll(/^ {2}appliance {2}(\S+)/gm)].map((m) => m[1]);
+    expect(printed).toContain('appliance  sps-sim-cluster-2   (scenario reboot-never-returns)');
+    const fleetInput = /--input (\S+fleet-upgrade\.json)/.exec(printed)![1]!;
+    expect(JSON.parse(readFileSync(fleetInput, 'utf8'))).toMatchObject({ firmware: { expectedVersion: '8.0.1' } });
     const members = ['sps-sim-cluster-1', 'sps-sim-cluster-2', 'sps-sim-cluster-3'];
     expect(names).toEqual(['sps-sim-1', 'sps-sim-2', ...members]);
     expect(printed).toContain('cluster    sps-sim-cluster (central-management, search-master)');
@@ -97,6 +109,8 @@ it.each([
   [['--cluster', 'three']],
   [['--fleet', '0']],
   [['--fleet', '2', '--appliances', '3']],
+  [['--fleet', '1', '--node-scenario', 'sps-sim-9=precheck-fails']],
+  [['--fleet', '1', '--node-scenario', 'sps-sim-1=no-such-scenario']],
 ])('simulate %j is a usage error: exit 2, nothing served', async (args) => {
   const res = await run(['simulate', ...args], tmpdir());
   expect(res.code).toBe(2);
