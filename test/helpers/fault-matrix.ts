@@ -2,13 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { SecretError } from '../../lambdas/shared/credentials';
-import type { WorkflowName } from '../../local/engine/engine';
-import type { ApplianceOptions } from '../../local/simulator';
+import { runWorkflow, type ApprovalAnswer, type WorkflowName } from '../../local/engine/engine';
+import { clusterAppliances, type ApplianceOptions } from '../../local/simulator';
+import type { ScenarioName } from '../../local/simulator/scenarios';
 import { simulatedCredentials } from '../../local/simulator/credentials';
 import { bundleInput, failSecondPart, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
 
 /*
- * The fault matrix: the appliance workflows against every simulator scenario and injected fault. Each case
+ * The fault matrix: the appliance workflows and the fleet upgrade against every simulator scenario and injected fault. Each case
  * states the end it must reach; `runCase` also reports what was asked of the appliance, what is
  * left on it and in S3, so that the README's "Reliability" table is generated from real runs
  * (`npm run fault-matrix`; test/fault-matrix.test.ts fails when the README drifts).
@@ -19,6 +20,8 @@ const MiB = 1024 * 1024;
 export interface FaultCase {
   workflow: WorkflowName;
   fault: string;
+  /** A fleet upgrade's appliances (default: two standalone and a 3-node cluster) and its input besides `firmware`. */
+  fleet?: { appliances?: ApplianceOptions[]; input?: object; approve?: ApprovalAnswer };
   appliance?: Partial<ApplianceOptions>;
   /** Changes the input's `firmware` (firmware-upgrade). */
   firmware?: object;
@@ -59,6 +62,13 @@ const hangOnce = (path: RegExp) => (h: Harness) => {
   h.deps.client = { ...h.deps.client, timeouts: { headersMs: 300 } };
   h.sim.appliance('sps-sim-1').injectFault({ method: 'GET', path, kind: 'hang', times: 1 });
 };
+
+/** The fault matrix's fleet: two standalone appliances and a 3-node cluster `east`, some with a scenario of their own. */
+function fleetOf(scenarios: Record<string, ScenarioName> = {}): ApplianceOptions[] {
+  return [{ name: 'sps-sim-1' }, { name: 'sps-sim-2' }, ...clusterAppliances('east', 3)].map((a) =>
+    scenarios[a.name] ? { ...a, scenario: scenarios[a.name] } : a,
+  );
+}
 
 export const CASES: FaultCase[] = [
   { workflow: 'firmware-upgrade', fault: 'none (happy path)', expect: 'SUCCEEDED upgraded' },
@@ -367,6 +377,43 @@ export const CASES: FaultCase[] = [
     setup: otherEndpoint,
     expect: 'FAILED Input.Invalid',
   },
+  { workflow: 'fleet-upgrade', fault: 'none (happy path)', expect: 'SUCCEEDED 5 upgraded' },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'a cluster member left out of appliances',
+    fleet: { input: { appliances: ['sps-sim-1', 'east-1', 'east-2'] } },
+    expect: 'FAILED Fleet.IncompleteCluster',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'precheck fails on one appliance (staging)',
+    fleet: { appliances: fleetOf({ 'sps-sim-2': 'precheck-fails' }) },
+    expect: 'FAILED Fleet.StageFailed',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'the canary fails its upgrade (error budget 0)',
+    fleet: { appliances: fleetOf({ 'sps-sim-1': 'upgrade-reverts' }) },
+    expect: 'FAILED Fleet.ErrorBudgetExceeded',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'a cluster node never returns from its reboot (budget 1)',
+    fleet: { appliances: fleetOf({ 'east-2': 'reboot-never-returns' }), input: { rollout: { maxFailures: 1 } } },
+    expect: 'FAILED Fleet.ChildrenFailed',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'rejected after the canary',
+    fleet: { input: { rollout: { approval: 'after-canary' } }, approve: { approved: false, reason: 'change freeze' } },
+    expect: 'FAILED Fleet.Rejected',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'no one approves in time',
+    fleet: { input: { rollout: { approval: 'before-upgrade' } } },
+    expect: 'FAILED Fleet.ApprovalTimeout',
+  },
 ];
 
 export interface MatrixRow {
@@ -387,8 +434,56 @@ const short = (path: string) =>
     .replace(/\/[0-9a-f-]{36}/, '')
     .replace(/slots\/\d+/, 'slot');
 
+/**
+ * A fleet upgrade's case: what every appliance was asked to change (and which got an upgrade POST),
+ * what is left running anywhere, and the report in S3.
+ */
+async function runFleetCase(c: FaultCase): Promise<MatrixRow> {
+  const h = await startHarness(c.fleet?.appliances ?? fleetOf(), { s3: true });
+  try {
+    const result = await runWorkflow({
+      workflow: 'fleet-upgrade',
+      input: { firmware: firmwareInput(h).firmware, ...c.fleet?.input },
+      deps: h.deps,
+      wait: async (seconds) => h.sim.clock.advance(seconds * 1000),
+      ...(c.fleet?.approve && { onApprovalRequest: async () => c.fleet!.approve! }),
+    });
+    if (leakedSecrets(h, result).length)
+      throw new Error(`${c.fault}: a secret leaked into the history, logs or output`);
+    const summary = (result.output as { summary?: { upgraded: number } } | undefined)?.summary;
+    const end = result.status === 'SUCCEEDED' ? `SUCCEEDED ${summary?.upgraded} upgraded` : `FAILED ${result.error}`;
+    const entries = h.sim.journal.entries();
+    const changes = [
+      ...new Set(
+        entries.filter((e) => e.method === 'POST' || e.method === 'DELETE').map((e) => `${e.method} ${short(e.path)}`),
+      ),
+    ];
+    const upgraded = [...new Set(entries.filter((e) => e.path === '/api/firmware/upgrade').map((e) => e.appliance))];
+    const running = h.sim.appliances.flatMap((a) =>
+      a
+        .state()
+        .fetchJobs.filter((j) => j.status === 'queued' || j.status === 'in-progress')
+        .map(() => `fetch running on ${a.name}`),
+    );
+    if (running.length) throw new Error(`${c.fault}: ${running.join(', ')}`);
+    const objects = await h.s3!.objects();
+    return {
+      workflow: c.workflow,
+      fault: c.fault,
+      end,
+      changes: `${changes.join(', ') || 'none'}${upgraded.length ? `; upgrade POSTs: ${upgraded.join(', ')}` : ''}`,
+      leftOnAppliance: 'no running fetch',
+      s3: `${objects.filter((o) => o.key.startsWith('reports/fleet-upgrade/')).length} report object(s)`,
+      secrets: 'none leaked',
+    };
+  } finally {
+    await h.close();
+  }
+}
+
 /** Runs one case and describes its outcome; throws (with the reason) when an invariant breaks. */
 export async function runCase(c: FaultCase): Promise<MatrixRow> {
+  if (c.workflow === 'fleet-upgrade') return runFleetCase(c);
   const h = await startHarness([{ name: 'sps-sim-1', ...c.appliance }], { s3: c.workflow === 'support-bundle' });
   try {
     await c.setup?.(h);
