@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 export const README = join(ROOT, 'README.md');
-export const WORKFLOWS = ['firmware-upgrade', 'support-bundle', 'fleet-run'] as const;
+export const WORKFLOWS = ['firmware-upgrade', 'support-bundle', 'fleet-run', 'fleet-upgrade'] as const;
 
 type State = {
   Type: string;
@@ -21,7 +21,14 @@ type State = {
   ItemProcessor?: { StartAt: string; States: Record<string, State> };
 };
 
-type Rule = { Variable?: string; StringEquals?: string; BooleanEquals?: boolean; StringEqualsPath?: string };
+type Rule = {
+  Variable?: string;
+  StringEquals?: string;
+  BooleanEquals?: boolean;
+  StringEqualsPath?: string;
+  IsNull?: boolean;
+  Not?: Rule;
+};
 
 /** An edge label for a choice rule: `dryRun`, `status = finished` (`yes` when a rule says more). */
 function ruleLabel(rule: Rule): string {
@@ -29,7 +36,10 @@ function ruleLabel(rule: Rule): string {
   const field = rule.Variable?.split('.')
     .at(-1)
     ?.replace(/\[\d+\]$/, '');
+  // `Not IsNull`: the field is set.
+  if (rule.Not) return rule.Not.IsNull ? ruleLabel({ ...rule.Not, IsNull: false }) : `not ${ruleLabel(rule.Not)}`;
   if (!field) return 'yes';
+  if (rule.IsNull !== undefined) return rule.IsNull ? `no ${field}` : field;
   if (rule.BooleanEquals !== undefined) return rule.BooleanEquals ? field : `not ${field}`;
   if (rule.StringEquals !== undefined) return `${field} = ${rule.StringEquals}`;
   return field;
