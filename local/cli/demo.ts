@@ -49,6 +49,8 @@ export async function demoCommand(io: { stdout: Output; stderr: Output }): Promi
       },
       stderr: io.stderr,
       archive: storage.archive,
+      // The simulator is in this process and its reboots take no real time: a retry need not wait long.
+      client: { retry: { baseDelayMs: 10, maxDelayMs: 100 } },
     };
     io.stderr.write(
       `\nSimulated appliance ${appliance.name} at ${appliance.endpoint} (CA ${sim.caFile}), and a fleet\n\n1/3 firmware upgrade\n`,
@@ -92,7 +94,7 @@ export async function demoCommand(io: { stdout: Output; stderr: Output }): Promi
       // Seven appliances' waits, several at once: shorter real pauses keep the demo brisk.
       wait: async (seconds: number) => {
         sim.clock.advance(seconds * 1000);
-        await sleep(Math.min(40, seconds));
+        await sleep(Math.min(10, seconds));
       },
       workflow: 'fleet-upgrade',
       input: { firmware: FIRMWARE, rollout: { canary: 1, maxConcurrency: 2 } },

@@ -54,6 +54,8 @@ export interface ExecuteOptions {
   archive?: Deps['archive'];
   /** Who answers a fleet upgrade's approval request (without one it times out). */
   approver?: RunOptions['onApprovalRequest'];
+  /** SPS client tuning: the demo's in-process simulator answers at once, so its retries need not wait long. */
+  client?: Deps['client'];
 }
 
 /** Resolves after `ms`, or as soon as `signal` is aborted. */
@@ -80,6 +82,7 @@ export function start(options: ExecuteOptions): StoppableRun {
     credentialsSecretPrefix: CREDENTIALS_SECRET_PREFIX,
     logger: (keys) => recordingLogger((record) => appendFileSync(options.logFile, `${JSON.stringify(record)}\n`), keys),
     archive: options.archive,
+    client: options.client,
   };
   const reporter = new ProgressReporter(options.stderr);
   let quiet = false;
