@@ -252,7 +252,7 @@ export class SpsWorkflowsStack extends Stack {
     dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '# SPS workflows\nExecutions by outcome and how long they took; a failed execution names its error (README, "Errors"). Fleet runs report each appliance in their output; fleet preflight reports are under `reports/preflight/` in the archive bucket.',
+          '# SPS workflows\nExecutions by outcome and how long they took; a failed execution names its error (README, "Errors"). Fleet runs report each appliance in their output; fleet preflight reports are under `reports/preflight/`, fleet upgrade reports under `reports/fleet-upgrade/` in the archive bucket.',
         width: 24,
         height: 2,
       }),
@@ -307,6 +307,17 @@ export class SpsWorkflowsStack extends Stack {
         title: 'Fleet runs: appliances that did not succeed (a day)',
         width: 8,
         left: FLEET_WORKFLOWS.map((w) => figure('FleetAppliancesFailed', Stats.SUM, { Workflow: w }, w)),
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Fleet upgrades: appliances upgraded and failed, clusters left on mixed versions (a day)',
+        width: 24,
+        left: [
+          figure('FleetAppliancesUpgraded', Stats.SUM, {}, 'upgraded'),
+          figure('FleetAppliancesFailed', Stats.SUM, { Workflow: 'fleet-upgrade' }, 'failed'),
+        ],
+        right: [figure('ClustersOnMixedVersions', Stats.SUM, {}, 'clusters on mixed versions')],
       }),
     );
     dashboard.addWidgets(

@@ -258,7 +258,7 @@ export const advanceRolloutOperation = operation(
       failures: step.failures,
       waitingUntil: step.waitingUntil,
     });
-    ctx.deps.metrics?.add('FleetUpgradeFailures', 'Count', step.failures);
+    if (step.mixed) ctx.deps.metrics?.add('ClustersOnMixedVersions', 'Count', 1);
     return step;
   },
 );

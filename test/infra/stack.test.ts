@@ -438,7 +438,7 @@ describe('dashboard', () => {
   it("shows every workflow's executions by outcome and durations, and the dead-letter queue; its name is an output", () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
-    for (const title of ['Firmware upgrade', 'Support-bundle archival', 'Preflight', 'Fleet runs']) {
+    for (const title of ['Firmware upgrade', 'Support-bundle archival', 'Preflight', 'Fleet runs', 'Fleet upgrades']) {
       expect(body).toContain(`${title}: executions by outcome`);
       expect(body).toContain(`${title}: duration`);
     }
@@ -453,7 +453,14 @@ describe('dashboard', () => {
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
     // The handlers' own figures (Powertools Metrics).
     const unescaped = body.replace(/\\+"/g, '"');
-    for (const metric of ['ArchivedBytes', 'ArchiveSeconds', 'Preflights', 'FleetAppliancesFailed'])
+    for (const metric of [
+      'ArchivedBytes',
+      'ArchiveSeconds',
+      'Preflights',
+      'FleetAppliancesFailed',
+      'FleetAppliancesUpgraded',
+      'ClustersOnMixedVersions',
+    ])
       expect(unescaped).toContain(`"SpsWorkflows","${metric}"`);
     template.hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^Dashboard') } });
   });

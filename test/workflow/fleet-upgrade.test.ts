@@ -174,7 +174,19 @@ describe('fleet upgrade', () => {
 
   it('stops a cluster at its failed node and announces its mixed versions', async () => {
     h = await startHarness(clusterWith('east', 4, 'east-3', 'upgrade-reverts'), { s3: true });
+    const figures: string[] = [];
+    h.deps.metrics = {
+      add: (name, _unit, value, dimensions) => figures.push(`${name} ${dimensions?.Workflow ?? '-'} ${value}`),
+    };
     const { result } = await fleetUpgrade(h, { firmware, rollout: { maxFailures: 5 } });
+    // The dashboard's figures: one cluster left on mixed versions, one upgrade failed, one done (the staging run's own beside).
+    expect(figures.filter((f) => /^(ClustersOnMixedVersions|FleetAppliances)/.test(f)).sort()).toEqual([
+      'ClustersOnMixedVersions - 1',
+      'FleetAppliancesFailed firmware-upgrade 0',
+      'FleetAppliancesFailed fleet-upgrade 1',
+      'FleetAppliancesSucceeded firmware-upgrade 4',
+      'FleetAppliancesUpgraded - 1',
+    ]);
     expectFailure(result, 'Fleet.ChildrenFailed');
     expect(upgrades(h).map((u) => u.appliance)).toEqual(['east-2', 'east-3']);
     expect(h.lifecycleEvents.find((e) => e.DetailType === 'Cluster Mixed Versions')?.Detail).toMatchObject({
