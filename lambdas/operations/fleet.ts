@@ -6,9 +6,10 @@ import {
   childRunSchema,
   planFleetRun,
   preflightMarkdown,
-  preflightReportKey,
+  fleetReportKey,
   registeredNames,
   reportFleetRun,
+  upgradesMarkdown,
 } from '../shared/fleet';
 import { FLEET_WORKFLOWS } from '../shared/input';
 import { operation, type Deps } from '../shared/operation';
@@ -38,8 +39,9 @@ export const planFleetRunOperation = operation(
 );
 
 /**
- * Last state of a fleet run: one row per appliance, and whether any did not succeed. A fleet
- * preflight's report is also stored in the archive bucket, as JSON and as a Markdown table.
+ * Last state of a fleet run: one row per appliance, and whether any did not succeed. The report of
+ * a fleet preflight or of fleet upgrades (a fleet upgrade's staging) is also stored in the archive
+ * bucket, as JSON and as a Markdown table.
  */
 export const reportFleetRunOperation = operation(
   'report-fleet-run',
@@ -55,11 +57,12 @@ export const reportFleetRunOperation = operation(
     const { succeeded, failed } = outcome.report.summary;
     ctx.deps.metrics?.add('FleetAppliancesSucceeded', 'Count', succeeded, { Workflow: workflow });
     ctx.deps.metrics?.add('FleetAppliancesFailed', 'Count', failed, { Workflow: workflow });
-    if (workflow !== 'preflight') return outcome;
+    if (workflow === 'support-bundle') return outcome;
     const at = new Date(ctx.now());
-    const stored = await storeReport(ctx.deps.archive, preflightReportKey(at), {
+    const markdown = workflow === 'preflight' ? preflightMarkdown : upgradesMarkdown;
+    const stored = await storeReport(ctx.deps.archive, fleetReportKey(workflow, at), {
       json: { ...outcome.report, execution: executionId, at: at.toISOString() },
-      markdown: preflightMarkdown(outcome.report, at, executionId),
+      markdown: markdown(outcome.report, at, executionId),
     });
     ctx.log.info('fleet report stored', stored);
     return { ...outcome, report: { ...outcome.report, stored } };

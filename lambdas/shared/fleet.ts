@@ -110,6 +110,10 @@ export const childRunSchema = z.object({
     verdict: z.optional(z.string()),
     /** Each check's verdict, in CHECK_IDS order. */
     checks: z.optional(z.array(z.string())),
+    /** An upgrade's: its outcome, the precheck's summary and the slot it tested. */
+    outcome: z.optional(z.string()),
+    testSummary: z.optional(z.nullable(z.string())),
+    slotId: z.optional(z.nullable(z.string())),
   }),
 });
 export type ChildRun = z.output<typeof childRunSchema>;
@@ -121,6 +125,9 @@ export interface FleetReportRow {
   execution?: string;
   verdict?: string;
   checks?: Partial<Record<CheckId, string>>;
+  outcome?: string;
+  testSummary?: string | null;
+  slotId?: string | null;
 }
 
 export interface FleetReport {
@@ -147,6 +154,9 @@ export function reportFleetRun(
       status: run.status,
       ...(run.error ? { error: run.error } : {}),
       ...(run.verdict ? { verdict: run.verdict } : {}),
+      ...(run.outcome
+        ? { outcome: run.outcome, testSummary: run.testSummary ?? null, slotId: run.slotId ?? null }
+        : {}),
       ...(run.checks
         ? { checks: Object.fromEntries(CHECK_IDS.map((id, i) => [id, run.checks![i] ?? 'missing'])) }
         : {}),
@@ -211,8 +221,31 @@ export function preflightMarkdown(report: FleetReport, at: Date, execution: stri
   return lines.join('\n');
 }
 
-/** `reports/preflight/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>` (the caller adds `.json`, `.md`). */
-export function preflightReportKey(at: Date): string {
+/** `reports/<workflow>/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>` (the caller adds `.json`, `.md`). */
+export function fleetReportKey(workflow: 'preflight' | 'firmware-upgrade', at: Date): string {
   const { path, stamp } = utcDated(at);
-  return `reports/preflight/${path}/${stamp}`;
+  return `reports/${workflow}/${path}/${stamp}`;
+}
+
+const cell = (text: string | null | undefined) => (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, '<br>');
+
+/**
+ * A fleet run of upgrades (a fleet upgrade's staging: dry runs) as the table its approver reads:
+ * each appliance's outcome, preflight verdict, tested slot and the precheck's summary.
+ */
+export function upgradesMarkdown(report: FleetReport, at: Date, execution: string): string {
+  return [
+    `# Firmware upgrades of ${report.summary.total} appliance(s), ${at.toISOString()}`,
+    '',
+    `${report.summary.succeeded} succeeded, ${report.summary.failed} did not. Execution \`${execution}\`. ` +
+      "Each appliance's own execution has its whole preflight report and history.",
+    '',
+    '| appliance | status | outcome | preflight | slot | precheck summary |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...report.appliances.map(
+      (a) =>
+        `| ${a.name} | ${a.status} | ${a.outcome ?? a.error ?? ''} | ${a.verdict ?? ''} | ${cell(a.slotId)} | ${cell(a.testSummary)} |`,
+    ),
+    '',
+  ].join('\n');
 }

@@ -19,7 +19,10 @@ const POLL_MS = 250;
 export function approvalSummary(detail: Record<string, unknown>): string[] {
   const waves = (detail.waves as Array<{ kind: string; cluster?: string; appliances: unknown[] }>) ?? [];
   const upgraded = (detail.upgraded as unknown[]) ?? [];
-  const stage = detail.stage as { summary?: { succeeded: number }; execution?: string } | null;
+  const stage = detail.stage as {
+    summary?: { succeeded: number };
+    report?: { bucket: string; keys: string[] };
+  } | null;
   const name = (a: unknown) => (typeof a === 'string' ? a : (a as { name: string }).name);
   return [
     `approval requested: ${(detail.firmware as { expectedVersion: string }).expectedVersion}, ${upgraded.length} appliance(s) upgraded so far`,

@@ -321,12 +321,9 @@ export async function runCommand(
   let interrupted: number | undefined;
   try {
     // A fleet run of archives stores its children's bundles (the same storage, its input checked
-    // alike), a fleet preflight its report.
+    // alike), a fleet preflight or a fleet of upgrades its report.
     // A fleet upgrade stores its report.
-    const archives =
-      workflow === 'support-bundle' ||
-      workflow === 'fleet-upgrade' ||
-      (workflow === 'fleet-run' && ['support-bundle', 'preflight'].includes(String((input as Json).workflow)));
+    const archives = workflow === 'support-bundle' || workflow === 'fleet-upgrade' || workflow === 'fleet-run';
     if (archives) storage = await archiveStorage(opts.s3Endpoint, io.stderr);
     if (storage)
       await checkArchiveBucket(

@@ -2,7 +2,7 @@ import { planFleetRunOperation } from '../../lambdas/operations/fleet';
 import {
   planFleetRun,
   preflightMarkdown,
-  preflightReportKey,
+  fleetReportKey,
   registeredNames,
   reportFleetRun,
   type ChildRun,
@@ -147,7 +147,9 @@ describe('reportFleetRun', () => {
       expect.stringMatching(/^1 fail, 0 warn, 1 pass\. Execution `arn:x`\./),
     ]);
     expect(table).toContain('| b | ✗ fail | ✓ | ✓ | ✓ | ✗ |');
-    expect(preflightReportKey(new Date('2026-12-07T06:00:00Z'))).toBe('reports/preflight/2026/12/07/20261207T060000Z');
+    expect(fleetReportKey('preflight', new Date('2026-12-07T06:00:00Z'))).toBe(
+      'reports/preflight/2026/12/07/20261207T060000Z',
+    );
   });
 
   it('names at most 20 failures in the cause; a thousand failed rows fit a state', () => {

@@ -135,6 +135,14 @@ describe('fleet upgrade', () => {
     ).Body!.transformToString();
     expect(md).toContain('| east-1 | east | central-management, search-master | upgraded | 7.5.1 | 8.0.1 |');
     expect(h.lifecycleEvents.filter((e) => e.DetailType === 'Fleet Upgrade Finished')).toHaveLength(1);
+    // The staging run's own report: each appliance's dry run, preflight verdict, slot and precheck summary.
+    const staging = (await h.s3!.objects()).find((o) => /^reports\/firmware-upgrade\/.+\.md$/.test(o.key))!;
+    const table = await (
+      await h.s3!.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: staging.key }))
+    ).Body!.transformToString();
+    expect(table).toMatch(
+      /\| east-1 \| SUCCEEDED \| dry-run-passed \| (pass|warn) \| \d+ \| HA check started<br>HA check finished \|/,
+    );
   });
 
   it('refuses an incomplete cluster before any change anywhere', async () => {
