@@ -62,6 +62,8 @@ export const OPERATION_SPECS = {
   // The rollout's bookkeeping between waves: arithmetic on the state it is given.
   'advance-rollout': { memoryMb: 256, timeoutSeconds: 30, sps: false },
   'report-fleet-upgrade': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },
+  // A login and the slot list of one appliance; the notes go beside the report.
+  'read-upgrade-notes': { ...sps(), reports: true },
   // A thousand appliances are ten ListSecrets pages; the report is arithmetic.
   'plan-fleet-run': { memoryMb: 256, timeoutSeconds: 60, sps: false, registry: true },
   'report-fleet-run': { memoryMb: 256, timeoutSeconds: 30, sps: false, reports: true },

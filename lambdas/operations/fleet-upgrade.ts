@@ -2,9 +2,10 @@ import * as z from 'zod/mini';
 import { RELEASE_EVENT } from './catalog';
 import { utcDated } from '../shared/archive';
 import { resolveAppliance, SecretError } from '../shared/credentials';
+import { sameVersion } from '../shared/versions';
 import { errorText, NamedError } from '../shared/errors';
 import { registeredNames } from '../shared/fleet';
-import { storeReport } from './fleet';
+import { storeObject, storeReport } from './fleet';
 import {
   advanceRollout,
   childCause,
@@ -336,5 +337,41 @@ export const reportFleetUpgradeOperation = operation(
     });
     ctx.log.info('fleet report stored', stored);
     return { report: { ...end.report, stored }, error: end.error, cause: end.cause };
+  },
+);
+
+/**
+ * Before a person is asked: the SPS Upgrade Notes of the firmware being rolled out, read from the
+ * slot that holds it on one staged appliance (GETs only) and stored beside the report, so the
+ * request points at them. Null when no slot holds that version yet (no staging).
+ */
+export const readUpgradeNotes = operation(
+  'read-upgrade-notes',
+  z.object({
+    executionId: z.optional(z.string()),
+    executionName: z.string(),
+    appliance: applianceValueSchema,
+    expectedVersion: z.string(),
+  }),
+  async ({ executionName, appliance: value, expectedVersion }, ctx) => {
+    const ref = typeof value === 'string' ? { name: value } : (value as { name: string; credentialsSecretId?: string });
+    const { appliance } = await resolveAppliance(ctx.deps.secrets, ref, ctx.deps.credentialsSecretPrefix);
+    const sps = await ctx.sps(appliance);
+    const { slots } = await sps.listFirmwareSlots();
+    const slot = slots.find((s) => sameVersion(s.version, expectedVersion));
+    if (!slot?.upgradeNotes) {
+      ctx.log.info('no upgrade notes to show', { slot: slot?.id ?? null });
+      return null;
+    }
+    const at = new Date(ctx.now());
+    const key = `${fleetUpgradeReportKey(at, executionName)}-upgrade-notes.md`;
+    const stored = await storeObject(
+      ctx.deps.archive,
+      key,
+      `# SPS Upgrade Notes of ${expectedVersion}\n\nFrom slot ${slot.id} of ${appliance.name}.\n\n${slot.upgradeNotes}\n`,
+      'text/markdown; charset=utf-8',
+    );
+    ctx.log.info('upgrade notes stored', stored);
+    return { ...stored, slot: slot.id, from: appliance.name };
   },
 );

@@ -3,7 +3,12 @@ import * as firmware from './firmware';
 import { archiveSupportBundle } from './archive';
 import type { OperationName } from './catalog';
 import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
-import { advanceRolloutOperation, planFleetUpgrade, reportFleetUpgradeOperation } from './fleet-upgrade';
+import {
+  advanceRolloutOperation,
+  planFleetUpgrade,
+  readUpgradeNotes,
+  reportFleetUpgradeOperation,
+} from './fleet-upgrade';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
 import { runPostcheck, runPreflight } from './preflight';
@@ -32,6 +37,7 @@ export const OPERATIONS: Record<OperationName, Operation<unknown>> = {
   'plan-fleet-upgrade': planFleetUpgrade,
   'advance-rollout': advanceRolloutOperation,
   'report-fleet-upgrade': reportFleetUpgradeOperation,
+  'read-upgrade-notes': readUpgradeNotes,
   'plan-fleet-run': planFleetRunOperation,
   'report-fleet-run': reportFleetRunOperation,
 };

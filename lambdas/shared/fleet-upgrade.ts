@@ -444,6 +444,7 @@ export function fleetUpgradeState(
     finished: null,
     approval: null,
     stage: null,
+    notes: null,
     stop: null,
   };
 }

@@ -23,11 +23,15 @@ export function approvalSummary(detail: Record<string, unknown>): string[] {
     summary?: { succeeded: number };
     report?: { bucket: string; keys: string[] };
   } | null;
+  const notes = detail.upgradeNotes as { bucket: string; key: string; slot: string; from: string } | null;
   const name = (a: unknown) => (typeof a === 'string' ? a : (a as { name: string }).name);
   return [
     `approval requested: ${(detail.firmware as { expectedVersion: string }).expectedVersion}, ${upgraded.length} appliance(s) upgraded so far`,
     ...(stage?.summary
       ? [`  staged: ${stage.summary.succeeded} appliance(s) passed preflight, fetch and precheck`]
+      : []),
+    ...(notes
+      ? [`  the vendor's upgrade notes (slot ${notes.slot} of ${notes.from}): s3://${notes.bucket}/${notes.key}`]
       : []),
     ...waves.map(
       (w, i) =>

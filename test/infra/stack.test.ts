@@ -5,7 +5,7 @@ import { parseConfig, type DeploymentConfig } from '../../infra/config';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FUNCTIONS, handlerEntry, ROOT, substitutionKey } from '../../infra/functions';
+import { FUNCTIONS, handlerEntry, pascalCase, ROOT, substitutionKey } from '../../infra/functions';
 import { OPERATIONS } from '../../lambdas/operations';
 import { RELEASE_EVENT, SpsWorkflowsStack } from '../../infra/stack';
 import { APPROVAL_EVENT } from '../../lambdas/operations/catalog';
@@ -129,8 +129,11 @@ describe('functions', () => {
     const s3Writers = resources('AWS::IAM::Policy').filter((p) =>
       JSON.stringify(p.Properties).includes('s3:PutObject'),
     );
-    expect(s3Writers).toHaveLength(3);
-    const [archiver, ...reporters] = ['ArchiveSupportBundle', 'ReportFleetRun', 'ReportFleetUpgrade'].map((fn) =>
+    // The archiver, and the functions that store fleet reports (and a release's upgrade notes beside them).
+    const reporting = FUNCTIONS.filter((f) => f.reports).map((f) => pascalCase(f.name));
+    expect(reporting.sort()).toEqual(['ReadUpgradeNotes', 'ReportFleetRun', 'ReportFleetUpgrade']);
+    expect(s3Writers).toHaveLength(1 + reporting.length);
+    const [archiver, ...reporters] = ['ArchiveSupportBundle', ...reporting].map((fn) =>
       JSON.stringify(s3Writers.find((p) => JSON.stringify(p).includes(fn))),
     );
     expect(archiver).toContain('/support-bundles/*');

@@ -11,6 +11,7 @@ const slot = (id: string, version: string | null, flags: Partial<FirmwareSlot> =
   empty: version === null,
   current: false,
   afterReboot: false,
+  upgradeNotes: null,
   ...flags,
 });
 const slots = (...list: FirmwareSlot[]) => ({

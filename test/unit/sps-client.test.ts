@@ -548,8 +548,8 @@ describe('SpsClient errors', () => {
     });
     const slots = await withSession(agent).listFirmwareSlots();
     expect(slots.slots).toEqual([
-      { id: '1', empty: false, version: '7.5.1', current: true, afterReboot: false },
-      { id: '2', empty: true, version: null, current: false, afterReboot: false },
+      { id: '1', empty: false, version: '7.5.1', current: true, afterReboot: false, upgradeNotes: null },
+      { id: '2', empty: true, version: null, current: false, afterReboot: false, upgradeNotes: null },
     ]);
   });
 

@@ -277,8 +277,23 @@ describe('fleet upgrade approval', () => {
       stage: {
         summary: { total: 3, succeeded: 3, failed: 0 },
         execution: expect.stringMatching(/:execution:sps-workflows-fleet-run:/),
+        report: {
+          bucket: BUCKET,
+          keys: [expect.stringMatching(/^reports\/firmware-upgrade\/.+\.json$/), expect.stringMatching(/\.md$/)],
+        },
+      },
+      upgradeNotes: {
+        bucket: BUCKET,
+        key: expect.stringMatching(/^reports\/fleet-upgrade\/.+-upgrade-notes\.md$/),
+        from: 'sps-1',
       },
     });
+    const notes = await (
+      await h.s3!.client.send(
+        new GetObjectCommand({ Bucket: BUCKET, Key: (requests[0]!.detail.upgradeNotes as { key: string }).key }),
+      )
+    ).Body!.transformToString();
+    expect(notes).toContain('Release notes of 8.0.1');
     // The token is in the request, and nowhere in the history or the logs.
     expect(requests[0]!.taskToken).toMatch(/^local-token-/);
     expect(JSON.stringify(h.logs)).not.toContain(requests[0]!.taskToken);

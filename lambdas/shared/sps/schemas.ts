@@ -86,6 +86,8 @@ const slotSchema = map(
     version: body.version ?? null,
     current: body.current ?? false,
     afterReboot: body.after_reboot ?? false,
+    /** What the vendor says about upgrading to this firmware (SPS Upgrade Notes). */
+    upgradeNotes: body.upgrade_notes ?? null,
   }),
 );
 export type FirmwareSlot = z.output<typeof slotSchema>;

@@ -1,0 +1,4 @@
+import { readUpgradeNotes } from '../operations/fleet-upgrade';
+import { lambdaHandler } from '../shared/aws';
+
+export const handler = lambdaHandler(readUpgradeNotes);
