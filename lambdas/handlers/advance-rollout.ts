@@ -1,4 +1,4 @@
-import { advanceRolloutOperation } from '../operations/fleet-upgrade';
+import { advanceRolloutOperation } from '../operations/rollout';
 import { lambdaHandler } from '../shared/aws';
 
 export const handler = lambdaHandler(advanceRolloutOperation);

@@ -1,4 +1,4 @@
-import { reportFleetUpgradeOperation } from '../operations/fleet-upgrade';
+import { reportFleetUpgradeOperation } from '../operations/rollout';
 import { lambdaHandler } from '../shared/aws';
 
 export const handler = lambdaHandler(reportFleetUpgradeOperation);

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { archiveToS3, utcDated } from '../shared/archive';
 import { NamedError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
-import { operation } from '../shared/operation';
+import { spsOperation } from '../shared/sps-operation';
 import { nonEmpty } from '../shared/zod';
 
 /** `<prefix><appliance>/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>-<file_name>` (UTC). */
@@ -17,7 +17,7 @@ export function archiveKey(prefix: string, applianceName: string, fileName: stri
  * download, or a failed upload, aborts the multipart upload and fails with the retryable
  * `S3.ArchiveFailed`; the state machine retries the whole step, which writes the same key again.
  */
-export const archiveSupportBundle = operation(
+export const archiveSupportBundle = spsOperation(
   'archive-support-bundle',
   z.object({
     appliance: applianceSchema,

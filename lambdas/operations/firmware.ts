@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { errorText, isContractError, NamedError, SpsNotFoundError, type ErrorName } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
-import { operation, type OperationContext } from '../shared/operation';
+import type { OperationContext } from '../shared/operation';
+import { spsOperation } from '../shared/sps-operation';
 import { map, nonEmpty, positive, positiveInt } from '../shared/zod';
 import { nextBackoffSeconds, nextPollSeconds } from '../shared/polling';
 import { upgradeOutcomeUnknown, type SpsClient } from '../shared/sps/client';
@@ -35,7 +36,7 @@ const REBOOT_NOISE = new Set<ErrorName>([
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
 /** `GET /api/authentication` (always a fresh login: proves the credentials now) and `GET /api/info`. */
-export const authenticate = operation(
+export const authenticate = spsOperation(
   'authenticate',
   z.object({ ...base, expectedVersion: z.nullish(z.string()) }),
   async ({ appliance, expectedVersion }, ctx) => {
@@ -67,7 +68,7 @@ export const authenticate = operation(
  * previous version and slot), `Sps.VersionMismatch` (back on a third version) or, past the
  * deadline, `Sps.Timeout` with what was seen.
  */
-export const getInfo = operation(
+export const getInfo = spsOperation(
   'get-info',
   z.object({
     ...base,
@@ -177,7 +178,7 @@ export const getInfo = operation(
  * (`Sps.NoEmptySlot`); with `freeOldestSlot` the lowest version that is neither current nor
  * after-reboot is deleted right before the fetch, never on a dry run.
  */
-export const startFirmwareFetch = operation(
+export const startFirmwareFetch = spsOperation(
   'start-firmware-fetch',
   z.object({
     ...base,
@@ -237,7 +238,7 @@ export const startFirmwareFetch = operation(
  * `canceled` end in `Sps.FetchFailed` with the appliance's own error text; past the deadline,
  * `Sps.Timeout`.
  */
-export const getFirmwareFetchStatus = operation(
+export const getFirmwareFetchStatus = spsOperation(
   'get-firmware-fetch-status',
   z.object({
     ...base,
@@ -293,7 +294,7 @@ export const getFirmwareFetchStatus = operation(
  * and its record removed (a second DELETE, as the docs say); a finished, failed or canceled one
  * only loses its record. A fetch this execution reused is someone else's: it is left alone.
  */
-export const cancelFirmwareFetch = operation(
+export const cancelFirmwareFetch = spsOperation(
   'cancel-firmware-fetch',
   z.object({ ...base, key: z.nullable(nonEmpty()), reused: z._default(z.boolean(), false) }),
   async ({ appliance, key, reused }, ctx) => {
@@ -336,7 +337,7 @@ async function forgetFetch(
  * run filled is deleted and the run ends `already-current`. The record of a fetch this run started
  * is removed once its slot is known.
  */
-export const testFirmware = operation(
+export const testFirmware = spsOperation(
   'test-firmware',
   z.object({
     ...base,
@@ -380,7 +381,7 @@ export const testFirmware = operation(
  * going down answers (a lost answer, a gateway's 5xx, an HTML page) hands over to the reboot
  * watch, whose evidence rules or deadline decide.
  */
-export const upgradeFirmware = operation(
+export const upgradeFirmware = spsOperation(
   'upgrade-firmware',
   z.object({
     ...base,

@@ -1,22 +1,17 @@
 import * as z from 'zod/mini';
 import { RELEASE_EVENT } from './catalog';
-import { utcDated } from '../shared/archive';
 import { resolveAppliance, SecretError } from '../shared/credentials';
 import { sameVersion } from '../shared/versions';
 import { errorText, NamedError } from '../shared/errors';
 import { registeredNames } from '../shared/fleet';
-import { storeObject, storeReport } from './fleet';
+import { storeObject } from '../shared/reports';
 import {
-  advanceRollout,
-  childCause,
-  fleetUpgradeMarkdown,
+  applianceValueSchema,
+  fleetUpgradeReportKey,
   fleetUpgradeState,
-  reportFleetUpgrade,
-  nameOf,
   type ApplianceValue,
   type ClusterMember,
   type InventoryEntry,
-  type UpgradeRow,
 } from '../shared/fleet-upgrade';
 import {
   fleetUpgradeInputSchema,
@@ -26,7 +21,8 @@ import {
   type ApplianceRef,
   type ApplianceReference,
 } from '../shared/input';
-import { operation, type OperationContext } from '../shared/operation';
+import type { OperationContext } from '../shared/operation';
+import { spsOperation } from '../shared/sps-operation';
 import type { SpsClient } from '../shared/sps/client';
 
 /*
@@ -154,7 +150,7 @@ function releaseInput(raw: unknown): unknown {
  * inventoried (GETs only), the clusters matched and ordered, the waves planned. Nothing changes
  * anywhere before this returns; an incomplete cluster or an appliance that cannot be read stops here.
  */
-export const planFleetUpgrade = operation(
+export const planFleetUpgrade = spsOperation(
   'plan-fleet-upgrade',
   z.object({ input: z.unknown(), executionId: z.optional(z.string()) }),
   async ({ input }, ctx) => {
@@ -194,158 +190,12 @@ export const planFleetUpgrade = operation(
   },
 );
 
-const windowSchema = z.nullable(
-  z.object({ days: z.array(z.string()), start: z.string(), end: z.string(), timeZone: z.string() }),
-);
-const applianceValueSchema = z.union([z.string(), z.looseObject({ name: z.string() })]);
-const waveSchema = z.object({
-  kind: z.enum(['canary', 'standalone', 'cluster']),
-  cluster: z.optional(z.string()),
-  /** Each as its child gets it. */
-  appliances: z.array(applianceValueSchema),
-});
-const rowSchema = z.object({
-  appliance: z.union([z.string(), z.object({ name: z.string() })]),
-  status: z.optional(z.string()),
-  outcome: z.optional(z.string()),
-  version: z.optional(z.nullable(z.string())),
-  error: z.optional(z.string()),
-  execution: z.optional(z.string()),
-});
-const progressSchema = z.object({
-  next: z.number(),
-  current: z.nullable(z.number()),
-  results: z.array(rowSchema),
-  failures: z.number(),
-  approved: z.boolean(),
-  stop: z.nullable(z.object({ error: z.string(), cause: z.string() })),
-});
-
-/** A row as the workflow recorded it: a child's appliance may be a reference. */
-const normalized = (row: z.output<typeof rowSchema>): UpgradeRow => ({
-  ...row,
-  appliance: typeof row.appliance === 'string' ? row.appliance : row.appliance.name,
-});
-
-/** Between waves: takes in the wave that ended and says what comes next (README, "Fleet upgrade"). */
-export const advanceRolloutOperation = operation(
-  'advance-rollout',
-  z.object({
-    executionId: z.optional(z.string()),
-    plan: z.object({
-      waves: z.array(waveSchema),
-      maxFailures: z.number(),
-      approval: z.string(),
-      window: windowSchema,
-    }),
-    progress: progressSchema,
-    finished: z.unknown(),
-    approval: z.unknown(),
-  }),
-  async ({ plan, progress, finished, approval }, ctx) => {
-    const rows = Array.isArray(finished) ? finished.map((r) => normalized(rowSchema.parse(r))) : finished;
-    const step = advanceRollout(
-      plan as Parameters<typeof advanceRollout>[0],
-      { ...progress, results: progress.results.map(normalized) },
-      rows as Parameters<typeof advanceRollout>[2],
-      approval,
-      new Date(ctx.now()),
-    );
-    if (step.mixed) ctx.log.warn('cluster stopped on mixed versions', step.mixed);
-    if (step.stop) ctx.log.warn('rollout stopped', step.stop);
-    ctx.log.info('rollout step', {
-      action: step.action,
-      wave: step.wave && { index: step.wave.index, kind: step.wave.kind, cluster: step.wave.cluster },
-      failures: step.failures,
-      waitingUntil: step.waitingUntil,
-    });
-    if (step.mixed) ctx.deps.metrics?.add('ClustersOnMixedVersions', 'Count', 1);
-    return step;
-  },
-);
-
-/** `reports/fleet-upgrade/<yyyy>/<mm>/<dd>/<execution name>` (the caller adds `.json`, `.md`). */
-export function fleetUpgradeReportKey(at: Date, executionName: string): string {
-  return `reports/fleet-upgrade/${utcDated(at).path}/${executionName}`;
-}
-
-/** Why the run stopped before its waves ended: the error, and what was caught (or said). */
-const stopSchema = z.nullable(
-  z.object({
-    error: z.string(),
-    cause: z.optional(z.string()),
-    failure: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.nullable(z.string())) })),
-  }),
-);
-
-/** Why the run stopped before its waves ended, in words (a failed stage's cause is the stage run's own). */
-function stopCause(stop: z.output<typeof stopSchema>): { error: string; cause: string } | null {
-  if (!stop) return null;
-  const cause = stop.cause ?? (stop.failure?.Cause ? childCause(stop.failure.Cause) : (stop.failure?.Error ?? ''));
-  switch (stop.error) {
-    case 'Fleet.StageFailed':
-      return { error: stop.error, cause: `Staging failed, nothing was rebooted: ${cause}` };
-    case 'Fleet.Rejected':
-      return { error: stop.error, cause: `The rollout was rejected${cause ? `: ${cause}` : ''}` };
-    default:
-      return { error: stop.error, cause };
-  }
-}
-
-/**
- * Last state of a fleet upgrade: the report (one row per appliance), stored in the archive bucket
- * as JSON and Markdown, and the error the run ends with, if any.
- */
-export const reportFleetUpgradeOperation = operation(
-  'report-fleet-upgrade',
-  z.object({
-    executionId: z.string(),
-    executionName: z.string(),
-    plan: z.object({
-      firmware: z.object({ url: z.string(), sha256: z.string(), expectedVersion: z.string() }),
-      dryRun: z.boolean(),
-      stageRun: z.object({ appliances: z.array(applianceValueSchema) }),
-      appliances: z.array(
-        z.object({
-          name: z.string(),
-          cluster: z.nullable(z.string()),
-          roles: z.array(z.string()),
-          previousVersion: z.nullable(z.string()),
-        }),
-      ),
-    }),
-    progress: progressSchema,
-    /** The staging run's summary: a dry run's appliances all passed it (else the run stopped in Fleet.StageFailed). */
-    stage: z.nullable(z.object({ execution: z.string() })),
-    stop: stopSchema,
-  }),
-  async ({ executionId, executionName, plan, progress, stage, stop }, ctx) => {
-    const results: UpgradeRow[] =
-      plan.dryRun && stage
-        ? plan.stageRun.appliances.map((a) => ({ appliance: nameOf(a), outcome: 'dry-run-passed' }))
-        : progress.results.map(normalized);
-    const end = reportFleetUpgrade(plan.firmware, plan.appliances, results, stopCause(stop) ?? progress.stop);
-    ctx.log.info('fleet upgrade finished', { ...end.report.summary, error: end.error });
-    const { upgraded, failed } = end.report.summary;
-    ctx.deps.metrics?.add('FleetAppliancesUpgraded', 'Count', upgraded);
-    ctx.deps.metrics?.add('FleetAppliancesFailed', 'Count', failed, { Workflow: 'fleet-upgrade' });
-    const at = new Date(ctx.now());
-    const json = { ...end.report, execution: executionId, at: at.toISOString(), error: end.error, cause: end.cause };
-    const stored = await storeReport(ctx.deps.archive, fleetUpgradeReportKey(at, executionName), {
-      json,
-      markdown: fleetUpgradeMarkdown(end.report, at, executionId, end),
-    });
-    ctx.log.info('fleet report stored', stored);
-    return { report: { ...end.report, stored }, error: end.error, cause: end.cause };
-  },
-);
-
 /**
  * Before a person is asked: the SPS Upgrade Notes of the firmware being rolled out, read from the
  * slot that holds it on one staged appliance (GETs only) and stored beside the report, so the
  * request points at them. Null when no slot holds that version yet (no staging).
  */
-export const readUpgradeNotes = operation(
+export const readUpgradeNotes = spsOperation(
   'read-upgrade-notes',
   z.object({
     executionId: z.optional(z.string()),

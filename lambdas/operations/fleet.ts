@@ -1,7 +1,4 @@
 import * as z from 'zod/mini';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { encryption } from '../shared/archive';
-import { errorText, NamedError } from '../shared/errors';
 import {
   childRunSchema,
   planFleetRun,
@@ -12,7 +9,8 @@ import {
   upgradesMarkdown,
 } from '../shared/fleet';
 import { FLEET_WORKFLOWS } from '../shared/input';
-import { operation, type Deps } from '../shared/operation';
+import { operation } from '../shared/operation';
+import { storeReport } from '../shared/reports';
 
 /**
  * First state of a fleet run: checks its input (or a `SPS Firmware Release` event) whole and
@@ -68,43 +66,3 @@ export const reportFleetRunOperation = operation(
     return { ...outcome, report: { ...outcome.report, stored } };
   },
 );
-
-/** Stores one object of a report in the archive bucket (under `reports/`); returns where. */
-export async function storeObject(
-  archive: Deps['archive'],
-  key: string,
-  body: string,
-  contentType: string,
-): Promise<{ bucket: string; key: string }> {
-  if (!archive?.defaultBucket) throw new NamedError('Internal.Error', 'no archive bucket to store the fleet report in');
-  await archive.s3
-    .send(
-      new PutObjectCommand({
-        Bucket: archive.defaultBucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ...encryption(archive.kmsKeyId),
-      }),
-    )
-    .catch((err: unknown) => {
-      throw new NamedError('S3.ArchiveFailed', `Cannot store the fleet report ${key}: ${errorText(err)}`);
-    });
-  return { bucket: archive.defaultBucket, key };
-}
-
-/** Stores a fleet report in the archive bucket as `<key>.json` and `<key>.md`; returns where. */
-export async function storeReport(
-  archive: Deps['archive'],
-  key: string,
-  report: { json: unknown; markdown: string },
-): Promise<{ bucket: string; keys: string[] }> {
-  const json = await storeObject(
-    archive,
-    `${key}.json`,
-    `${JSON.stringify(report.json, null, 2)}\n`,
-    'application/json',
-  );
-  const md = await storeObject(archive, `${key}.md`, report.markdown, 'text/markdown; charset=utf-8');
-  return { bucket: json.bucket, keys: [json.key, md.key] };
-}

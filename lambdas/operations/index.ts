@@ -3,12 +3,8 @@ import * as firmware from './firmware';
 import { archiveSupportBundle } from './archive';
 import type { OperationName } from './catalog';
 import { planFleetRunOperation, reportFleetRunOperation } from './fleet';
-import {
-  advanceRolloutOperation,
-  planFleetUpgrade,
-  readUpgradeNotes,
-  reportFleetUpgradeOperation,
-} from './fleet-upgrade';
+import { planFleetUpgrade, readUpgradeNotes } from './fleet-upgrade';
+import { advanceRolloutOperation, reportFleetUpgradeOperation } from './rollout';
 import { validateInput } from './input';
 import { acquireApplianceLock, releaseApplianceLock } from './lock';
 import { runPostcheck, runPreflight } from './preflight';

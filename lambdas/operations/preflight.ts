@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { NamedError, SpsApiError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
-import { operation } from '../shared/operation';
+import { spsOperation } from '../shared/sps-operation';
 import { evaluatePreflight, overallVerdict, type Plugin, type PreflightFacts, type Read } from '../shared/preflight';
 import type { SpsClient } from '../shared/sps/client';
 
@@ -73,7 +73,7 @@ export const preflightOptionsSchema = z.object({
  * cluster interface, slots) and checks it. Returns the report, what a postcheck compares after
  * the upgrade, and the configuration hash the upgrade re-reads before its POST.
  */
-export const runPreflight = operation(
+export const runPreflight = spsOperation(
   'run-preflight',
   z.object({
     appliance: applianceSchema,
@@ -171,7 +171,7 @@ const snapshotSchema = z.object({
  * activated still are, plugins that were intact still are, the cluster roles are unchanged;
  * otherwise `Sps.PostcheckFailed` (the appliance runs the new version; the cause says what changed).
  */
-export const runPostcheck = operation(
+export const runPostcheck = spsOperation(
   'run-postcheck',
   z.object({ appliance: applianceSchema, executionId: z.optional(z.string()), snapshot: snapshotSchema }),
   async ({ appliance, snapshot }, ctx) => {

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { NamedError, SpsNotFoundError } from '../shared/errors';
 import { applianceSchema } from '../shared/input';
-import { operation } from '../shared/operation';
+import { spsOperation } from '../shared/sps-operation';
 import { nonEmpty, positive, positiveInt } from '../shared/zod';
 import { newBundleJob } from '../shared/bundle-jobs';
 import { nextBackoffSeconds } from '../shared/polling';
@@ -19,7 +19,7 @@ const pollingSchema = z.object({ minSeconds: positiveInt(), maxSeconds: positive
  * Lists the jobs, POSTs a new one and returns the key that was not there before: another job may
  * already be running (SPS queues the new one behind it).
  */
-export const createSupportBundle = operation(
+export const createSupportBundle = spsOperation(
   'create-support-bundle',
   z.object({ ...base, generateMinutes: positive() }),
   async ({ appliance, generateMinutes }, ctx) => {
@@ -48,7 +48,7 @@ export const createSupportBundle = operation(
  * text at once; past the deadline, `Sps.Timeout`. Bundles report no progress, so the wait backs
  * off from the minimum.
  */
-export const getSupportBundleStatus = operation(
+export const getSupportBundleStatus = spsOperation(
   'get-support-bundle-status',
   z.object({
     ...base,
@@ -89,7 +89,7 @@ export const getSupportBundleStatus = operation(
 );
 
 /** Removes the bundle (or cancels its generation); one that is already gone is fine. */
-export const deleteSupportBundle = operation(
+export const deleteSupportBundle = spsOperation(
   'delete-support-bundle',
   z.object({ ...base, key: nonEmpty() }),
   async ({ appliance, key }, ctx) => {

@@ -1,3 +1,5 @@
+import * as z from 'zod/mini';
+import { utcDated } from './archive';
 import { NamedError } from './errors';
 import type { FleetUpgradeInput } from './input';
 import { nextChange, planWaves, windowOpen, type MaintenanceWindow, type Wave } from './rollout';
@@ -154,6 +156,7 @@ export interface RolloutStep extends RolloutState {
 /** An appliance as a child upgrade gets it: its registered name, or the name and its own credentials secret. */
 export type ApplianceValue = string | { name: string; credentialsSecretId?: string };
 export const nameOf = (value: ApplianceValue): string => (typeof value === 'string' ? value : value.name);
+export const applianceValueSchema = z.union([z.string(), z.looseObject({ name: z.string() })]);
 
 /** A wave as the workflow carries it: each appliance as its child gets it. */
 export interface PlannedWave {
@@ -447,4 +450,9 @@ export function fleetUpgradeState(
     notes: null,
     stop: null,
   };
+}
+
+/** `reports/fleet-upgrade/<yyyy>/<mm>/<dd>/<execution name>` (the caller adds `.json`, `.md`). */
+export function fleetUpgradeReportKey(at: Date, executionName: string): string {
+  return `reports/fleet-upgrade/${utcDated(at).path}/${executionName}`;
 }

@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod/mini';
-import { resolveAppliance, SecretSessionStore, sessionSecretId } from './credentials';
+import { sessionSecretId } from './credentials';
 import { errorText, isContractError, NamedError, SpsAuthenticationError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
 import type { Clock, LockStore, LogPort, MetricsPort, SecretStore } from './ports';
-import { SpsClient, type SpsClientOptions } from './sps/client';
+import type { SpsClient, SpsClientOptions } from './sps/client';
 
 /** What a handler needs from the outside world; AWS and local wiring each build one. */
 export interface Deps {
@@ -66,68 +66,31 @@ function stepParameters<S extends z.ZodMiniType>(name: string, schema: S, raw: u
   }
 }
 
-// One client per appliance and wiring: a warm Lambda keeps its connections and session.
-const clients = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
-
 /**
  * The logger of the invocation a call belongs to. A cached client serves many invocations, at the
  * same time too in the local engine: each of its log lines carries the keys of its own invocation.
  */
-const invocationLog = new AsyncLocalStorage<LogPort>();
-const clientLogger: LogPort = {
-  debug: (m, a) => invocationLog.getStore()?.debug(m, a),
-  info: (m, a) => invocationLog.getStore()?.info(m, a),
-  warn: (m, a) => invocationLog.getStore()?.warn(m, a),
-  error: (m, a) => invocationLog.getStore()?.error(m, a),
-};
+export const invocationLog = new AsyncLocalStorage<LogPort>();
 
-function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
-  let byAppliance = clients.get(deps);
-  if (!byAppliance) clients.set(deps, (byAppliance = new Map()));
-  const key = JSON.stringify([appliance.name, appliance.endpoint, appliance.credentialsSecretId]);
-  let client = byAppliance.get(key);
-  if (!client) {
-    client = (async () => {
-      // The credentials go only to the endpoint their secret names, whatever the step was given.
-      const { appliance: bound, credentials } = await resolveAppliance(
-        deps.secrets,
-        appliance,
-        deps.credentialsSecretPrefix,
-      );
-      return new SpsClient({
-        endpoint: bound.endpoint,
-        credentials: {
-          username: credentials.username,
-          password: credentials.password,
-          loginMethod: credentials.loginMethod,
-        },
-        caCertificate: credentials.caCertificate,
-        insecureSkipTlsVerify: credentials.insecureSkipTlsVerify,
-        sessions: new SecretSessionStore(deps.secrets, sessionSecretId(deps.sessionSecretPrefix, appliance.name)),
-        logger: clientLogger,
-        ...deps.client,
-      });
-    })();
-    byAppliance.set(key, client);
-    // A failed setup (missing secret) or a refused login must re-read the secret next time.
-    client.catch(() => byAppliance.delete(key));
-  }
-  return client;
-}
-
-function forgetClient(deps: Deps, appliance: ApplianceRef): void {
-  clients.get(deps)?.delete(JSON.stringify([appliance.name, appliance.endpoint, appliance.credentialsSecretId]));
+/** How an SPS operation gets its appliance's client (`spsOperation`); other operations have none. */
+export interface SpsClients {
+  clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient>;
+  /** After a refused login: the next call reads the credentials secret again. */
+  forget(deps: Deps, appliance: ApplianceRef): void;
 }
 
 /**
- * Defines one SPS operation: validate the event, run one domain function, return a small result.
- * The same object serves the Lambda entry (with AWS adapters) and the local engine.
+ * Defines one operation: validate the event, run one domain function, return a small result.
+ * The same object serves the Lambda entry (with AWS adapters) and the local engine. One that talks
+ * to appliances is defined with `spsOperation` (lambdas/shared/sps-operation.ts), which brings the
+ * SPS client: the others' bundles leave it (and undici) out.
  */
 export function operation<S extends z.ZodMiniType, R, N extends OptionalDep = never>(
   name: string,
   schema: S,
   fn: (event: z.output<S>, ctx: OperationContext<N>) => Promise<R>,
   needs: readonly N[] = [],
+  clients?: SpsClients,
 ): Operation<R, N> {
   return {
     name,
@@ -148,7 +111,10 @@ export function operation<S extends z.ZodMiniType, R, N extends OptionalDep = ne
         deps: deps as DepsWith<N>,
         log,
         now: () => deps.clock.now(),
-        sps: (appliance) => clientFor(deps, appliance),
+        sps: (appliance) =>
+          clients
+            ? clients.clientFor(deps, appliance)
+            : Promise.reject(new NamedError('Internal.Error', `${name} is not an SPS operation (spsOperation)`)),
         sessionSecretId: (appliance) => sessionSecretId(deps.sessionSecretPrefix, appliance.name),
       };
       let event: z.output<S> | undefined;
@@ -162,7 +128,7 @@ export function operation<S extends z.ZodMiniType, R, N extends OptionalDep = ne
         return result;
       } catch (err) {
         const appliance = (event as { appliance?: ApplianceRef } | undefined)?.appliance;
-        if (appliance && err instanceof SpsAuthenticationError) forgetClient(deps, appliance);
+        if (appliance && err instanceof SpsAuthenticationError) clients?.forget(deps, appliance);
         // Errors whose names are part of the contract pass through; anything else is a defect.
         const out = isContractError(err) ? err : new NamedError('Internal.Error', errorText(err), { cause: err });
         log.error(`${name} failed`, { error: out.name, reason: out.message });

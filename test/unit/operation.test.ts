@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
 import { operation, type Deps } from '../../lambdas/shared/operation';
+import { spsOperation } from '../../lambdas/shared/sps-operation';
 import { applianceSchema } from '../../lambdas/shared/input';
 import { startSimulator } from '../../local/simulator';
 
@@ -29,6 +30,15 @@ describe('operation', () => {
   });
 
   it('refuses to run without a dependency it declared (a wiring defect): Internal.Error naming it', async () => {
+    const noClient = operation('probe', z.object({ appliance: applianceSchema }), async (e, ctx) =>
+      ctx.sps(e.appliance),
+    );
+    await expect(
+      noClient.run(
+        { appliance: { name: 'a', endpoint: 'https://a.example.internal', credentialsSecretId: 's' } },
+        deps([]),
+      ),
+    ).rejects.toMatchObject({ name: 'Internal.Error', message: expect.stringContaining('not an SPS operation') });
     const needsLocks = operation('probe', z.unknown(), async (_e, ctx) => ctx.deps.locks.release('a', 'b'), ['locks']);
     await expect(needsLocks.run({}, deps([]))).rejects.toMatchObject({
       name: 'Internal.Error',
@@ -57,7 +67,7 @@ describe('operation', () => {
           'sps/a': { endpoint: a.endpoint, username: a.username, password: a.password, allowPlainHttp: true },
         }),
       };
-      const op = operation(
+      const op = spsOperation(
         'probe',
         z.object({ appliance: applianceSchema, executionId: z.string() }),
         async (e, ctx) => {
