@@ -13,8 +13,8 @@ import {
   type ClusterMember,
   type InventoryEntry,
 } from '../shared/fleet-upgrade';
+import { fleetUpgradeInputSchema } from '../shared/fleet-upgrade-input';
 import {
-  fleetUpgradeInputSchema,
   InputInvalidError,
   parseInput,
   unwrapEvent,

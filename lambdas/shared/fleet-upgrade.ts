@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { utcDated } from './archive';
 import { NamedError } from './errors';
-import type { FleetUpgradeInput } from './input';
+import type { FleetUpgradeInput } from './fleet-upgrade-input';
 import { nextChange, planWaves, windowOpen, type MaintenanceWindow, type Wave } from './rollout';
 import { sameVersion } from './versions';
 

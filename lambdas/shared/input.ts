@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import { NamedError } from './errors';
-import { WEEKDAYS } from './rollout';
 import { map } from './zod';
 
 /*
@@ -99,7 +98,7 @@ function kindOf(value: unknown): string {
 }
 
 /** An integer within its limit; one message per mistake, fatal so no rule built on the field runs after it. */
-function integer(name: LimitName) {
+export function integer(name: LimitName) {
   const { min, max } = INPUT_LIMITS[name];
   const rule = `must be an integer from ${min} to ${max}`;
   return z.number({ error: (issue) => `${rule} (got ${kindOf(issue.input)})` }).check(
@@ -117,7 +116,7 @@ function integer(name: LimitName) {
 }
 
 /** A text within its limit (trimmed first with `trim`), and, when given, a pattern stated as `rule`. */
-function text(name: LimitName, options: { trim?: boolean; pattern?: RegExp; rule?: string } = {}) {
+export function text(name: LimitName, options: { trim?: boolean; pattern?: RegExp; rule?: string } = {}) {
   const { min, max } = INPUT_LIMITS[name];
   const length = min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
   const rule = `must be ${options.rule ? `${options.rule}, ` : ''}${length}`;
@@ -297,7 +296,7 @@ function withPolling<Shape extends z.core.$ZodLooseShape, T extends Timeout>(sha
   return z.prefault(options, {} as z.input<typeof options>);
 }
 
-const firmwareSchema = z.strictObject({
+export const firmwareSchema = z.strictObject({
   url: httpUrl(),
   sha256: map(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')), (s) =>
     s.toLowerCase(),
@@ -310,7 +309,7 @@ const firmwareSchema = z.strictObject({
 });
 
 /** An upgrade's options, one appliance's or every child's of a fleet upgrade. */
-const upgradeOptionsSchema = withPolling(
+export const upgradeOptionsSchema = withPolling(
   {
     dryRun: z._default(z.boolean(), false),
     upgradeMessage: z.optional(text('options.upgradeMessage', { trim: true })),
@@ -423,82 +422,6 @@ export const fleetRunInputSchema = z.strictObject({
   maxConcurrency: z.optional(integer('maxConcurrency')),
 });
 export type FleetRunInput = z.output<typeof fleetRunInputSchema>;
-
-const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
-const isTimeZone = (zone: string) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** A maintenance window: reboots start only inside it (one whose end is not after its start crosses midnight). */
-const windowSchema = z.strictObject({
-  days: z
-    .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))
-    .check(z.minLength(1, 'must name at least one day')),
-  start: z.string().check(z.regex(HH_MM, 'must be a time of day as "HH:MM" (24-hour)')),
-  end: z.string().check(z.regex(HH_MM, 'must be a time of day as "HH:MM" (24-hour)')),
-  timeZone: z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as "Europe/Budapest"')),
-});
-
-export const APPROVALS = ['none', 'after-canary', 'before-upgrade'] as const;
-
-/** How a fleet upgrade rolls out (README, "Fleet upgrade"). */
-const rolloutSchema = z.prefault(
-  z.strictObject({
-    canary: z._default(integer('rollout.canary'), INPUT_LIMITS['rollout.canary'].default),
-    maxConcurrency: z._default(integer('rollout.maxConcurrency'), INPUT_LIMITS['rollout.maxConcurrency'].default),
-    maxFailures: z._default(integer('rollout.maxFailures'), INPUT_LIMITS['rollout.maxFailures'].default),
-    approval: z._default(z.enum(APPROVALS, { error: `must be one of ${APPROVALS.join(', ')}` }), 'none'),
-    approvalTimeoutMinutes: z._default(
-      integer('rollout.approvalTimeoutMinutes'),
-      INPUT_LIMITS['rollout.approvalTimeoutMinutes'].default,
-    ),
-    stageFirst: z._default(z.boolean(), true),
-    window: z._default(z.nullable(windowSchema), null),
-  }),
-  {},
-);
-
-/**
- * A fleet upgrade (README, "Fleet upgrade"): `firmware` (with `expectedVersion`) for `appliances`
- * (default: every registered one), narrowed to one `cluster`, rolled out as `rollout` says; each
- * appliance's upgrade gets `options`. Names and endpoints may each appear once.
- */
-export const fleetUpgradeInputSchema = z.strictObject({
-  // Required here: a fleet upgrade skips the appliances already on it and proves the others reached it.
-  firmware: z.extend(firmwareSchema, {
-    expectedVersion: text('firmware.expectedVersion', { trim: true, rule: 'a string such as "8.0.1"' }),
-  }),
-  appliances: z.optional(
-    z.array(applianceReferenceSchema).check(
-      z.minLength(1, 'must name at least one appliance (or be left out: all)'),
-      z.superRefine((refs, ctx) => {
-        const seen = new Map<string, number>();
-        refs.forEach((ref, i) => {
-          for (const key of [`name ${ref.name}`, ...(ref.endpoint ? [`endpoint ${ref.endpoint}`] : [])]) {
-            const first = seen.get(key);
-            if (first === undefined) seen.set(key, i);
-            else
-              ctx.addIssue({
-                code: 'custom',
-                path: [i],
-                input: ref,
-                message: `same ${key.split(' ')[0]} as appliances.${first}`,
-              });
-          }
-        });
-      }),
-    ),
-  ),
-  cluster: z.optional(text('appliance.name', { rule: 'a cluster name' })),
-  rollout: rolloutSchema,
-  options: upgradeOptionsSchema,
-});
-export type FleetUpgradeInput = z.output<typeof fleetUpgradeInputSchema>;
 
 /** Bad input: the message lists every bad field as `path: problem`. */
 export class InputInvalidError extends NamedError {

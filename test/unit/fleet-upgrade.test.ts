@@ -9,7 +9,8 @@ import {
   type InventoryEntry,
   type PlannedWave,
 } from '../../lambdas/shared/fleet-upgrade';
-import { fleetUpgradeInputSchema, parseInput } from '../../lambdas/shared/input';
+import { fleetUpgradeInputSchema } from '../../lambdas/shared/fleet-upgrade-input';
+import { parseInput } from '../../lambdas/shared/input';
 
 /* A fleet upgrade's plan: clusters matched by address, refused when incomplete, the waves. */
 
@@ -284,6 +285,56 @@ describe('reportFleetUpgrade', () => {
     expect(reportFleetUpgrade(firmware, appliances, [], stop)).toMatchObject({
       ...stop,
       report: { summary: { notStarted: 4 } },
+    });
+  });
+});
+
+describe('fleet upgrade input', () => {
+  const problems = (raw: unknown): string[] => {
+    try {
+      parseInput(fleetUpgradeInputSchema, raw);
+      return [];
+    } catch (err) {
+      return (err as { problems: string[] }).problems;
+    }
+  };
+
+  it('lists every bad field at once: the version, names and endpoints given twice, the window', () => {
+    expect(
+      problems({
+        firmware: { url: firmware.url, sha256: firmware.sha256 },
+        appliances: [
+          'a',
+          { name: 'b', endpoint: 'https://x.example.internal' },
+          'a',
+          { name: 'c', endpoint: 'https://x.example.internal' },
+        ],
+        rollout: {
+          approval: 'maybe',
+          window: { days: ['Fri', 'Funday'], start: '25:00', end: '4:00', timeZone: 'Mars/Olympus' },
+        },
+      }),
+    ).toEqual([
+      'firmware.expectedVersion: required',
+      'appliances.2: same name as appliances.0',
+      'appliances.3: same endpoint as appliances.1',
+      'rollout.approval: must be one of none, after-canary, before-upgrade',
+      'rollout.window.days.1: must be one of Sun, Mon, Tue, Wed, Thu, Fri, Sat',
+      'rollout.window.start: must be a time of day as "HH:MM" (24-hour)',
+      'rollout.window.end: must be a time of day as "HH:MM" (24-hour)',
+      'rollout.window.timeZone: must be an IANA time zone such as "Europe/Budapest"',
+    ]);
+  });
+
+  it('takes the defaults: canary 1, 4 at a time, no failure tolerated, no approval, staged first, any time', () => {
+    expect(parseInput(fleetUpgradeInputSchema, { firmware }).rollout).toEqual({
+      canary: 1,
+      maxConcurrency: 4,
+      maxFailures: 0,
+      approval: 'none',
+      approvalTimeoutMinutes: 1440,
+      stageFirst: true,
+      window: null,
     });
   });
 });

@@ -1,7 +1,7 @@
+import { fleetUpgradeInputSchema } from '../../lambdas/shared/fleet-upgrade-input';
 import {
   firmwareUpgradeInputSchema,
   fleetRunInputSchema,
-  fleetUpgradeInputSchema,
   INPUT_LIMITS,
   InputInvalidError,
   MAX_POLLS_PER_LOOP,
