@@ -122,6 +122,14 @@ export const reportFleetUpgradeOperation = operation(
       firmware: z.object({ url: z.string(), sha256: z.string(), expectedVersion: z.string() }),
       dryRun: z.boolean(),
       stageRun: z.object({ appliances: z.array(applianceValueSchema) }),
+      clusters: z.array(
+        z.object({
+          name: z.string(),
+          order: z.array(z.string()),
+          mixedVersions: z.boolean(),
+          outOfSync: z.array(z.string()),
+        }),
+      ),
       appliances: z.array(
         z.object({
           name: z.string(),
@@ -141,7 +149,13 @@ export const reportFleetUpgradeOperation = operation(
       plan.dryRun && stage
         ? plan.stageRun.appliances.map((a) => ({ appliance: nameOf(a), outcome: 'dry-run-passed' }))
         : progress.results.map(normalized);
-    const end = reportFleetUpgrade(plan.firmware, plan.appliances, results, stopCause(stop) ?? progress.stop);
+    const end = reportFleetUpgrade(
+      plan.firmware,
+      plan.appliances,
+      plan.clusters,
+      results,
+      stopCause(stop) ?? progress.stop,
+    );
     ctx.log.info('fleet upgrade finished', { ...end.report.summary, error: end.error });
     const { upgraded, failed } = end.report.summary;
     ctx.deps.metrics?.add('FleetAppliancesUpgraded', 'Count', upgraded);

@@ -39,7 +39,7 @@ export interface PlannedCluster {
   /** In the vendor's order. */
   nodes: Array<{ name: string; roles: string[]; version: string | null }>;
   mixedVersions: boolean;
-  /** Members whose configuration is not in sync (`sync_status` other than "n/a"/"synced"). */
+  /** Members whose configuration is not in sync (a `sync_status` other than "n/a", "pending", "synced"). */
   outOfSync: string[];
 }
 
@@ -50,7 +50,9 @@ export interface RolloutPlan {
 }
 
 const hostOf = (endpoint: string) => new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
-const IN_SYNC = new Set(['n/a', 'synced', 'in-sync', 'ok']);
+// The vendor's samples show only "n/a" (the Central Management node) and "pending" (every other
+// member, healthy): "pending" is not read as out of sync, or every real cluster would be flagged.
+const IN_SYNC = new Set(['n/a', 'pending', 'synced', 'in-sync', 'ok']);
 
 /**
  * Matches every Central Management node's members to the input's appliances (by address: the
@@ -292,8 +294,18 @@ export interface FleetAppliance {
 
 export type FleetOutcome = 'upgraded' | 'already-current' | 'dry-run-passed' | 'failed' | 'not-started';
 
+/** A cluster as the plan found it (its order, its state before the rollout). */
+export interface FleetCluster {
+  name: string;
+  order: string[];
+  mixedVersions: boolean;
+  outOfSync: string[];
+}
+
 export interface FleetUpgradeReport {
   firmware: { url: string; sha256: string; expectedVersion: string };
+  /** Each cluster after the rollout: its nodes' versions, and whether they are one (the vendor requires it). */
+  clusters: Array<FleetCluster & { versions: Record<string, string[]>; onOneVersion: boolean }>;
   summary: { upgraded: number; alreadyCurrent: number; dryRunPassed: number; failed: number; notStarted: number };
   appliances: Array<
     FleetAppliance & { outcome: FleetOutcome; version: string | null; error: string | null; execution: string | null }
@@ -320,6 +332,7 @@ export function childCause(cause: string | undefined): string {
 export function reportFleetUpgrade(
   firmware: FleetUpgradeReport['firmware'],
   appliances: readonly FleetAppliance[],
+  clusters: readonly FleetCluster[],
   results: readonly UpgradeRow[],
   stop: { error: string; cause: string } | null,
 ): { report: FleetUpgradeReport; error: string | null; cause: string | null } {
@@ -361,7 +374,15 @@ export function reportFleetUpgrade(
   const error = stop?.error ?? (failed.length > 0 ? 'Fleet.ChildrenFailed' : null);
   const cause =
     stop?.cause ?? (failed.length > 0 ? `${failed.length} of ${rows.length} upgrades failed: ${named}${more}` : null);
-  return { report: { firmware, summary, appliances: rows }, error, cause };
+  // A node whose upgrade failed is on an unknown version until someone looks.
+  const versionOf = new Map(rows.map((r) => [r.name, r.outcome === 'failed' ? 'unknown' : (r.version ?? 'unknown')]));
+  const clusterRows = clusters.map((c) => {
+    const versions: Record<string, string[]> = {};
+    for (const node of c.order) (versions[versionOf.get(node) ?? 'unknown'] ??= []).push(node);
+    const keys = Object.keys(versions);
+    return { ...c, versions, onOneVersion: keys.length === 1 && keys[0] !== 'unknown' };
+  });
+  return { report: { firmware, clusters: clusterRows, summary, appliances: rows }, error, cause };
 }
 
 /** The report as a table a person reads at a glance. */
@@ -380,6 +401,17 @@ export function fleetUpgradeMarkdown(
       `${s.failed} failed, ${s.notStarted} not started. Execution \`${execution}\`.` +
       (end.error ? ` Ended with **${end.error}**: ${cell(end.cause)}` : ' Succeeded.'),
     '',
+    ...report.clusters.map((c) => {
+      const on = Object.entries(c.versions)
+        .map(([v, nodes]) => `${v} (${nodes.join(', ')})`)
+        .join(', ');
+      const before = [
+        ...(c.mixedVersions ? ['on mixed versions before the rollout'] : []),
+        ...(c.outOfSync.length ? [`configuration not in sync: ${c.outOfSync.join(', ')}`] : []),
+      ];
+      return `- Cluster **${c.name}** (${c.order.join(' → ')}): ${c.onOneVersion ? `all on ${Object.keys(c.versions)[0]}` : `**not on one version**: ${on}`}${before.length ? `; ${before.join('; ')}` : ''}.`;
+    }),
+    ...(report.clusters.length ? [''] : []),
     'Rows are in the inventory order; each failed upgrade names its own execution, which has its history.',
     '',
     '| appliance | cluster | roles | outcome | from | to | error | execution |',

@@ -47,6 +47,7 @@ export interface FleetReport {
     error: string | null;
   }>;
   stored: { bucket: string; keys: string[] };
+  clusters: Array<{ name: string; onOneVersion: boolean; versions: Record<string, string[]> }>;
 }
 
 /**
@@ -73,9 +74,20 @@ export function fleetReportFooter(report: FleetReport, where: ArchiveLocation): 
       : [
           `  aws --endpoint-url ${shellWord(where.endpoint)} s3 cp ${shellWord(`s3://${report.stored.bucket}/${md}`)} -`,
         ];
+  const clusters = report.clusters.map(
+    (c) =>
+      `  cluster ${c.name}: ${
+        c.onOneVersion
+          ? `all on ${Object.keys(c.versions)[0]}`
+          : `NOT ON ONE VERSION: ${Object.entries(c.versions)
+              .map(([v, nodes]) => `${v} (${nodes.join(', ')})`)
+              .join(', ')}`
+      }`,
+  );
   return [
     `Fleet upgrade: ${summary}.`,
     ...rows,
+    ...clusters,
     `Report s3://${report.stored.bucket}/${md} (a Markdown table; and .json): read it with`,
     ...read,
   ];

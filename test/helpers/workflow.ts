@@ -7,7 +7,14 @@ import { s3Client } from '../../lambdas/shared/archive';
 import type { Deps } from '../../lambdas/shared/operation';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../local/s3/embedded';
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
-import { runWorkflow, type LifecycleEvent, type RunResult, type WorkflowName } from '../../local/engine/engine';
+import {
+  runWorkflow,
+  type HistoryEvent,
+  type LifecycleEvent,
+  type RunOptions,
+  type RunResult,
+  type WorkflowName,
+} from '../../local/engine/engine';
 import { startSimulator, type ApplianceOptions, type Simulator, type SimulatorOptions } from '../../local/simulator';
 import { simulatedCredentials } from '../../local/simulator/credentials';
 
@@ -133,6 +140,45 @@ export function leakedSecrets(h: Harness, result: RunResult): string[] {
 /** Fails the test when any known secret appears in the execution history, the logs or the result. */
 export function expectNoSecrets(h: Harness, result: RunResult): void {
   expect(leakedSecrets(h, result)).toEqual([]);
+}
+
+/**
+ * Runs a fleet workflow (its child executions in the same engine), counting the children running
+ * at once; the secret scan covers the parent's history and every child's.
+ */
+export async function runFleet(
+  h: Harness,
+  workflow: 'fleet-run' | 'fleet-upgrade',
+  input: unknown,
+  extra: Pick<RunOptions, 'onApprovalRequest'> = {},
+): Promise<{ result: RunResult; children: Array<{ workflow: WorkflowName; input: unknown }>; mostAtOnce: number }> {
+  let running = 0;
+  let mostAtOnce = 0;
+  const children: Array<{ workflow: WorkflowName; input: unknown }> = [];
+  const childEvents: HistoryEvent[] = [];
+  const result = await runWorkflow({
+    workflow,
+    input,
+    deps: h.deps,
+    onLifecycleEvent: (e) => h.lifecycleEvents.push(e),
+    wait: async (seconds) => h.sim.clock.advance(seconds * 1000),
+    onChild: (childWorkflow, childInput) => {
+      children.push({ workflow: childWorkflow, input: childInput });
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      return {
+        onEvent: (e: HistoryEvent) => {
+          childEvents.push(e);
+          if (/^Execution(Succeeded|Failed|Aborted)$/.test(e.type)) running--;
+        },
+      };
+    },
+    ...extra,
+  });
+  expectNoSecrets(h, result);
+  const childHistory = JSON.stringify(childEvents);
+  expect(h.secretValues().filter((secret) => childHistory.includes(secret))).toEqual([]);
+  if (children.length > 0) expect(childEvents.length).toBeGreaterThan(0);
+  return { result, children, mostAtOnce };
 }
 
 /** Makes the archive's S3 client fail on the second multipart part, as an S3 outage mid-upload would. */

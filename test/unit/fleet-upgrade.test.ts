@@ -89,7 +89,8 @@ describe('planRollout', () => {
   });
 
   it('skips what already runs the version, reports mixed versions and members out of sync', () => {
-    const plan = planRollout(cluster({ cmVersion: '8.0.1', minionSync: 'pending' }), '8.0.1', {
+    // "pending" is every healthy member's state in the vendor's sample: only another value is out of sync.
+    const plan = planRollout(cluster({ cmVersion: '8.0.1', minionSync: 'failed' }), '8.0.1', {
       canary: 1,
       maxConcurrency: 1,
     });
@@ -251,6 +252,7 @@ describe('reportFleetUpgrade', () => {
     const end = reportFleetUpgrade(
       firmware,
       [...appliances.slice(0, 3), current],
+      [{ name: 'east', order: ['b', 'a'], mixedVersions: false, outOfSync: ['a'] }],
       [
         { appliance: 'a', status: 'SUCCEEDED', outcome: 'upgraded', version: '8.0.1' },
         {
@@ -278,11 +280,25 @@ describe('reportFleetUpgrade', () => {
     );
     expect(md).toContain('| b |  |  | failed | 7.5.1 |  | Sps.Timeout | `child-7` |');
     expect(md).toContain('Ended with **Fleet.ChildrenFailed**');
+    // The cluster is verified from its nodes' rows: the failed node's version is unknown.
+    expect(end.report.clusters).toEqual([
+      {
+        name: 'east',
+        order: ['b', 'a'],
+        mixedVersions: false,
+        outOfSync: ['a'],
+        versions: { unknown: ['b'], '8.0.1': ['a'] },
+        onOneVersion: false,
+      },
+    ]);
+    expect(md).toContain(
+      '- Cluster **east** (b → a): **not on one version**: unknown (b), 8.0.1 (a); configuration not in sync: a.',
+    );
   });
 
   it('ends with the error that stopped the rollout', () => {
     const stop = { error: 'Fleet.Rejected', cause: 'The rollout was rejected: change freeze' };
-    expect(reportFleetUpgrade(firmware, appliances, [], stop)).toMatchObject({
+    expect(reportFleetUpgrade(firmware, appliances, [], [], stop)).toMatchObject({
       ...stop,
       report: { summary: { notStarted: 4 } },
     });

@@ -1,7 +1,7 @@
-import { causeMessage, runWorkflow, type HistoryEvent, type RunResult } from '../../local/engine/engine';
+import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { BUCKET, expectNoSecrets, FIRMWARE_URL, SHA256, startHarness, type Harness } from '../helpers/workflow';
+import { BUCKET, FIRMWARE_URL, runFleet, SHA256, startHarness, type Harness } from '../helpers/workflow';
 
 /*
  * Fleet runs in the local engine: the real fleet-run ASL starts real child executions of the
@@ -27,35 +27,13 @@ const requestsTo = (harness: Harness) =>
     ]),
   );
 
-/** Runs a fleet run, counting the children running at once. */
+/** Runs a fleet run; its children as `<workflow> <appliance JSON>`. */
 async function fleetRun(harness: Harness, input: unknown) {
-  let running = 0;
-  let mostAtOnce = 0;
-  const children: string[] = [];
-  const childEvents: HistoryEvent[] = [];
-  const result = await runWorkflow({
-    workflow: 'fleet-run',
-    input,
-    deps: harness.deps,
-    onLifecycleEvent: (e) => harness.lifecycleEvents.push(e),
-    wait: async (seconds) => harness.sim.clock.advance(seconds * 1000),
-    onChild: (workflow, childInput) => {
-      children.push(`${workflow} ${JSON.stringify((childInput as { appliance: unknown }).appliance)}`);
-      mostAtOnce = Math.max(mostAtOnce, ++running);
-      return {
-        onEvent: (e: HistoryEvent) => {
-          childEvents.push(e);
-          if (/^Execution(Succeeded|Failed|Aborted)$/.test(e.type)) running--;
-        },
-      };
-    },
-  });
-  // The secret scan covers the children's histories too.
-  expectNoSecrets(harness, result);
-  const childHistory = JSON.stringify(childEvents);
-  expect(harness.secretValues().filter((secret) => childHistory.includes(secret))).toEqual([]);
-  if (children.length > 0) expect(childEvents.length).toBeGreaterThan(0);
-  return { result, children, mostAtOnce };
+  const run = await runFleet(harness, 'fleet-run', input);
+  const children = run.children.map(
+    (c) => `${c.workflow} ${JSON.stringify((c.input as { appliance: unknown }).appliance)}`,
+  );
+  return { ...run, children };
 }
 
 const expectFailure = (result: RunResult, error: string) =>

@@ -1,16 +1,14 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
 import {
-  runWorkflow,
   type ApprovalAnswer,
   type ApprovalRequest,
-  type HistoryEvent,
   type RunResult,
   type WorkflowName,
 } from '../../local/engine/engine';
 import { clusterAppliances, type ApplianceOptions } from '../../local/simulator';
 import type { ScenarioName } from '../../local/simulator/scenarios';
-import { BUCKET, expectNoSecrets, FIRMWARE_URL, SHA256, startHarness, type Harness } from '../helpers/workflow';
+import { BUCKET, FIRMWARE_URL, runFleet, SHA256, startHarness, type Harness } from '../helpers/workflow';
 
 /*
  * Fleet upgrades in the local engine: the real fleet-upgrade ASL, its staging fleet run and one
@@ -43,20 +41,8 @@ async function fleetUpgrade(
   input: unknown,
   approve?: (request: ApprovalRequest) => ApprovalAnswer,
 ): Promise<FleetRun> {
-  const children: FleetRun['children'] = [];
   const requests: ApprovalRequest[] = [];
-  const childEvents: HistoryEvent[] = [];
-  const result = await runWorkflow({
-    workflow: 'fleet-upgrade',
-    input,
-    deps: harness.deps,
-    onLifecycleEvent: (e) => harness.lifecycleEvents.push(e),
-    wait: async (seconds) => harness.sim.clock.advance(seconds * 1000),
-    onChild: (workflow, childInput) => {
-      const appliance = (childInput as { appliance?: unknown }).appliance;
-      children.push({ workflow, appliance: typeof appliance === 'string' ? appliance : JSON.stringify(appliance) });
-      return { onEvent: (e: HistoryEvent) => childEvents.push(e) };
-    },
+  const run = await runFleet(harness, 'fleet-upgrade', input, {
     ...(approve && {
       onApprovalRequest: async (request) => {
         requests.push(request);
@@ -64,12 +50,11 @@ async function fleetUpgrade(
       },
     }),
   });
-  if (process.env.DEBUG_FLEET) console.log(result.error, result.cause);
-  // The secret scan covers the children's histories too.
-  expectNoSecrets(harness, result);
-  const childHistory = JSON.stringify(childEvents);
-  expect(harness.secretValues().filter((secret) => childHistory.includes(secret))).toEqual([]);
-  return { result, children, requests };
+  const children = run.children.map(({ workflow, input: childInput }) => {
+    const appliance = (childInput as { appliance?: unknown }).appliance;
+    return { workflow, appliance: typeof appliance === 'string' ? appliance : JSON.stringify(appliance) };
+  });
+  return { result: run.result, children, requests };
 }
 
 const expectFailure = (result: RunResult, error: string) =>
@@ -123,6 +108,17 @@ describe('fleet upgrade', () => {
     const cluster = list.filter((u) => u.appliance.startsWith('east-'));
     expect(cluster.map((u) => u.appliance)).toEqual(['east-2', 'east-3', 'east-4', 'east-1']);
     expect(mostAtOnce(list, (n) => n.startsWith('east-'))).toBe(1);
+    // Verified: the cluster's nodes all on the new version.
+    expect((result.output as { clusters: unknown[] }).clusters).toEqual([
+      {
+        name: 'east',
+        order: ['east-2', 'east-3', 'east-4', 'east-1'],
+        mixedVersions: false,
+        outOfSync: [],
+        versions: { '8.0.1': ['east-2', 'east-3', 'east-4', 'east-1'] },
+        onOneVersion: true,
+      },
+    ]);
 
     // The report, in S3 as JSON and Markdown.
     const stored = (result.output as { stored: { keys: string[] } }).stored;
