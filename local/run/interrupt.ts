@@ -266,6 +266,13 @@ function bundlePlan(
   });
 }
 
+/** The appliance workflows among a stopped run's children, a child fleet run's included. */
+function applianceRuns(stopped: AbortedRun): AbortedRun['children'] {
+  return stopped.children.flatMap((child) =>
+    child.workflow === 'fleet-run' || child.workflow === 'fleet-upgrade' ? applianceRuns(child.stopped) : [child],
+  );
+}
+
 /** What to undo after the execution stopped, from the last `$` it had and the operation in flight. */
 export function planCleanup(workflow: WorkflowName, snapshot: ExecutionSnapshot, archive?: ArchiveTarget): CleanupPlan {
   // The `$` a Task had when it started: the data of its StateEntered, or the last StateExited.
@@ -421,19 +428,21 @@ export class InterruptGuard {
 
   private async cleanUp(run: StoppableRun, stopped: AbortedRun, signal: StopSignal): Promise<Supervised> {
     const header = `Interrupted${stopped.last?.state ? ` in state "${stopped.last.state}"` : ''}: execution ${run.executionName} stopped.`;
-    if (this.workflow !== 'fleet-run') {
+    if (this.workflow !== 'fleet-run' && this.workflow !== 'fleet-upgrade') {
       const { done, summary } = await this.cleanUpAfter(run.deps, this.workflow, stopped);
       this.out.write([header, ...done, summary, ''].join('\n'));
       return { interrupted: true, code: exitCodeFor(signal) };
     }
-    // A fleet run: its children were stopped with it; each is cleaned up as its own run would be.
+    // A fleet run or upgrade: its children (a fleet upgrade's staging run's too) were stopped with
+    // it; each appliance's is cleaned up as its own run would be.
+    const children = applianceRuns(stopped);
     const lines = [
       header,
-      stopped.children.length === 0
+      children.length === 0
         ? 'No appliance run was in progress.'
-        : `Its ${stopped.children.length} running child execution(s) were stopped too:`,
+        : `Its ${children.length} running appliance execution(s) were stopped too:`,
     ];
-    for (const child of stopped.children) {
+    for (const child of children) {
       const { done, summary } = await this.cleanUpAfter(run.deps, child.workflow, child.stopped);
       const name = this.plan?.appliance?.name ?? '?';
       lines.push(

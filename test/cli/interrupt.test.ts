@@ -83,6 +83,9 @@ describe('sps-workflows run, interrupted (SIGINT)', () => {
         { name: 'sps-int-hang', fetchBytesPerSecond: 1_000_000 },
         { name: 'sps-int-fleet-1', bundleGenerateSeconds: 3600 },
         { name: 'sps-int-fleet-2', bundleGenerateSeconds: 3600 },
+        // A fleet upgrade's staging: both download (25 simulated minutes) when the run is stopped.
+        { name: 'sps-int-stage-1', fetchBytesPerSecond: 1_000_000 },
+        { name: 'sps-int-stage-2', fetchBytesPerSecond: 1_000_000 },
       ],
       timeScale: 10,
     });
@@ -170,7 +173,7 @@ describe('sps-workflows run, interrupted (SIGINT)', () => {
     );
     expect({ code: res.code, signal: res.signal }).toEqual({ code: 130, signal: null });
     expect(res.before).toContain('→ sps-int-fleet-1: support-bundle started');
-    expect(res.stderr).toContain('Its 2 running child execution(s) were stopped too:');
+    expect(res.stderr).toContain('Its 2 running appliance execution(s) were stopped too:');
     for (const name of ['sps-int-fleet-1', 'sps-int-fleet-2']) {
       expect(res.stderr).toMatch(
         new RegExp(`✓ deleted support bundle [0-9a-f-]+ on ${name} \\(its generation canceled\\)`),
@@ -178,6 +181,32 @@ describe('sps-workflows run, interrupted (SIGINT)', () => {
       expect(res.stderr).toContain(`✓ appliance ${name} released`);
     }
     expect(fleet.map((a) => a.state().bundles)).toEqual([[], []]);
+  }, 20_000);
+
+  it("stops a fleet upgrade's staging: every appliance's fetch is canceled, nothing upgraded", async () => {
+    const stage = ['sps-int-stage-1', 'sps-int-stage-2'].map((name) => sim.appliance(name));
+    const input = join(dir, 'rollout.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        firmware: {
+          url: 'https://downloads.example.internal/sps-8.0.1.iso',
+          sha256: 'ab'.repeat(32),
+          expectedVersion: '8.0.1',
+        },
+        appliances: ['sps-int-stage-1', 'sps-int-stage-2'],
+        rollout: { canary: 0, maxConcurrency: 2 },
+        options: { polling: { minSeconds: 5, maxSeconds: 5 }, timeouts: { fetchMinutes: 60 } },
+      }),
+    );
+    const res = await runAndInterrupt(['run', 'fleet-upgrade', '--input', input, '--secrets', secrets], dir, () =>
+      stage.every((a) => a.state().fetchJobs.some((j) => j.status === 'in-progress')),
+    );
+    expect({ code: res.code, signal: res.signal }).toEqual({ code: 130, signal: null });
+    expect(res.stderr).toContain('Its 2 running appliance execution(s) were stopped too:');
+    expect(res.stderr.match(/✓ canceled firmware fetch/g) ?? []).toHaveLength(2);
+    expect(stage.map((a) => a.state().fetchJobs.filter((j) => j.status === 'in-progress'))).toEqual([[], []]);
+    expect(sim.journal.entries().filter((e) => e.path === '/api/firmware/upgrade')).toEqual([]);
   }, 20_000);
 
   it('exits 130 at once on a second SIGINT during the cleanup, naming what may still run', async () => {
