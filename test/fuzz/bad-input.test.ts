@@ -95,7 +95,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 async function expectInvalid(
-  workflow: 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run',
+  workflow: 'firmware-upgrade' | 'support-bundle' | 'preflight' | 'fleet-run' | 'fleet-upgrade',
   valid: Json,
   arb: fc.Arbitrary<Mutation[]>,
 ) {
@@ -211,5 +211,49 @@ describe('bad input never reaches the appliance', () => {
       { minLength: 1, maxLength: 3 },
     );
     await expectInvalid('fleet-run', valid, arb);
+  }, 120_000);
+
+  it('fleet upgrade: 200 generated bad inputs end in Input.Invalid, no child started and zero requests', async () => {
+    const valid = {
+      ...(({ firmware }) => ({ firmware }))(firmwareInput(h)),
+      appliances: ['sps-sim-1'],
+      rollout: {
+        canary: 1,
+        maxConcurrency: 2,
+        approval: 'after-canary',
+        window: { days: ['Sat'], start: '22:00', end: '04:00', timeZone: 'Europe/Budapest' },
+      },
+      options: { dryRun: true },
+    } as Json;
+    const arb = fc.array(
+      mutations({
+        required: [['firmware'], ['firmware', 'url'], ['firmware', 'expectedVersion']],
+        // (Not canary or maxFailures: 0, among the wrong values tried, is right for them.)
+        typed: [
+          ['firmware', 'url'],
+          ['firmware', 'expectedVersion'],
+          ['appliances'],
+          ['rollout', 'maxConcurrency'],
+          ['rollout', 'approvalTimeoutMinutes'],
+          ['rollout', 'window', 'start'],
+          ['rollout', 'window', 'timeZone'],
+        ],
+        extra: [
+          [badUrl, ['firmware', 'url']],
+          [badSha, ['firmware', 'sha256']],
+          [fc.integer({ min: 41, max: 1000 }), ['rollout', 'maxConcurrency']],
+          [fc.integer({ min: 1001, max: 100000 }), ['rollout', 'canary']],
+          [fc.constantFrom('maybe', 'always', 'After-Canary'), ['rollout', 'approval']],
+          [fc.constantFrom([], ['Funday'], ['sat']), ['rollout', 'window', 'days']],
+          [fc.constantFrom('24:00', '7:00', 'noon', '22:60'), ['rollout', 'window', 'end']],
+          [fc.constantFrom('Mars/Olympus', 'UTC+1', ''), ['rollout', 'window', 'timeZone']],
+          [fc.constantFrom(['sps-sim-1', 'sps-sim-1'], ['not-registered'], []), ['appliances']],
+          [badName, ['cluster']],
+          [fc.constant({ dryrun: true }), ['options']],
+        ],
+      }),
+      { minLength: 1, maxLength: 3 },
+    );
+    await expectInvalid('fleet-upgrade', valid, arb);
   }, 120_000);
 });
