@@ -4,10 +4,10 @@ import { resolveAppliance, SecretError } from '../shared/credentials';
 import { sameVersion } from '../shared/versions';
 import { errorText, NamedError } from '../shared/errors';
 import { registeredNames } from '../shared/fleet';
+import { fleetReportKey } from '../shared/fleet';
 import { storeObject } from '../shared/reports';
 import {
   applianceValueSchema,
-  fleetUpgradeReportKey,
   fleetUpgradeState,
   type ApplianceValue,
   type ClusterMember,
@@ -214,7 +214,7 @@ export const readUpgradeNotes = spsOperation(
       return null;
     }
     const at = new Date(ctx.now());
-    const key = `${fleetUpgradeReportKey(at, executionName)}-upgrade-notes.md`;
+    const key = `${fleetReportKey('fleet-upgrade', at, executionName)}-upgrade-notes.md`;
     const stored = await storeObject(
       ctx.deps.archive,
       key,

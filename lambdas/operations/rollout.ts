@@ -4,12 +4,12 @@ import {
   childCause,
   applianceValueSchema,
   fleetUpgradeMarkdown,
-  fleetUpgradeReportKey,
   nameOf,
   reportFleetUpgrade,
   type UpgradeRow,
 } from '../shared/fleet-upgrade';
 import { operation } from '../shared/operation';
+import { fleetReportKey } from '../shared/fleet';
 import { storeReport } from '../shared/reports';
 
 /*
@@ -162,7 +162,7 @@ export const reportFleetUpgradeOperation = operation(
     ctx.deps.metrics?.add('FleetAppliancesFailed', 'Count', failed, { Workflow: 'fleet-upgrade' });
     const at = new Date(ctx.now());
     const json = { ...end.report, execution: executionId, at: at.toISOString(), error: end.error, cause: end.cause };
-    const stored = await storeReport(ctx.deps.archive, fleetUpgradeReportKey(at, executionName), {
+    const stored = await storeReport(ctx.deps.archive, fleetReportKey('fleet-upgrade', at, executionName), {
       json,
       markdown: fleetUpgradeMarkdown(end.report, at, executionId, end),
     });

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { utcDated } from './archive';
 import { NamedError } from './errors';
+import { namedFailures } from './fleet';
 import type { FleetUpgradeInput } from './fleet-upgrade-input';
 import { nextChange, planWaves, windowOpen, type MaintenanceWindow, type Wave } from './rollout';
 import { sameVersion } from './versions';
@@ -366,14 +366,10 @@ export function reportFleetUpgrade(
     notStarted: count('not-started'),
   };
   const failed = rows.filter((r) => r.outcome === 'failed');
-  const named = failed
-    .slice(0, 20)
-    .map((r) => `${r.name} (${r.error})`)
-    .join(', ');
-  const more = failed.length > 20 ? ` and ${failed.length - 20} more` : '';
+  const named = namedFailures(failed.map((r) => ({ name: r.name, why: r.error ?? 'failed' })));
   const error = stop?.error ?? (failed.length > 0 ? 'Fleet.ChildrenFailed' : null);
   const cause =
-    stop?.cause ?? (failed.length > 0 ? `${failed.length} of ${rows.length} upgrades failed: ${named}${more}` : null);
+    stop?.cause ?? (failed.length > 0 ? `${failed.length} of ${rows.length} upgrades failed: ${named}` : null);
   // A node whose upgrade failed is on an unknown version until someone looks.
   const versionOf = new Map(rows.map((r) => [r.name, r.outcome === 'failed' ? 'unknown' : (r.version ?? 'unknown')]));
   const clusterRows = clusters.map((c) => {
@@ -482,9 +478,4 @@ export function fleetUpgradeState(
     notes: null,
     stop: null,
   };
-}
-
-/** `reports/fleet-upgrade/<yyyy>/<mm>/<dd>/<execution name>` (the caller adds `.json`, `.md`). */
-export function fleetUpgradeReportKey(at: Date, executionName: string): string {
-  return `reports/fleet-upgrade/${utcDated(at).path}/${executionName}`;
 }

@@ -142,6 +142,15 @@ const failedRow = (row: FleetReportRow) => row.status !== 'SUCCEEDED' || row.ver
 /** Failures named in a cause, at most; the report lists every one. */
 const CAUSE_NAMES = 20;
 
+/** `a (why), b (why) and N more`: the failures a cause names. */
+export function namedFailures(failures: ReadonlyArray<{ name: string; why: string }>): string {
+  const named = failures
+    .slice(0, CAUSE_NAMES)
+    .map((f) => `${f.name} (${f.why})`)
+    .join(', ');
+  return failures.length > CAUSE_NAMES ? `${named} and ${failures.length - CAUSE_NAMES} more` : named;
+}
+
 /** The run's report; `cause` names the appliances that failed (or were not registered), empty when none. */
 export function reportFleetRun(
   workflow: FleetWorkflow,
@@ -177,11 +186,7 @@ export function reportFleetRun(
           .map(([id]) => id)
           .join(', ')}`
       : a.status);
-  const named = failures
-    .slice(0, CAUSE_NAMES)
-    .map((a) => `${a.name} (${why(a)})`)
-    .join(', ');
-  const more = failures.length > CAUSE_NAMES ? ` and ${failures.length - CAUSE_NAMES} more` : '';
+  const named = namedFailures(failures.map((a) => ({ name: a.name, why: why(a) })));
   return {
     report: {
       workflow,
@@ -191,7 +196,7 @@ export function reportFleetRun(
     failed: failures.length > 0,
     cause:
       failures.length > 0
-        ? `${failures.length} of ${appliances.length} ${workflow} runs did not succeed: ${named}${more}`
+        ? `${failures.length} of ${appliances.length} ${workflow} runs did not succeed: ${named}`
         : '',
   };
 }
@@ -221,10 +226,16 @@ export function preflightMarkdown(report: FleetReport, at: Date, execution: stri
   return lines.join('\n');
 }
 
-/** `reports/<workflow>/<yyyy>/<mm>/<dd>/<yyyymmddThhmmssZ>` (the caller adds `.json`, `.md`). */
-export function fleetReportKey(workflow: 'preflight' | 'firmware-upgrade', at: Date): string {
-  const { path, stamp } = utcDated(at);
-  return `reports/${workflow}/${path}/${stamp}`;
+/**
+ * `reports/<workflow>/<yyyy>/<mm>/<dd>/<name>` (the caller adds `.json`, `.md`): a fleet run's is
+ * named by its time (`yyyymmddThhmmssZ`), a fleet upgrade's by its execution.
+ */
+export function fleetReportKey(
+  workflow: 'preflight' | 'firmware-upgrade' | 'fleet-upgrade',
+  at: Date,
+  name = utcDated(at).stamp,
+): string {
+  return `reports/${workflow}/${utcDated(at).path}/${name}`;
 }
 
 const cell = (text: string | null | undefined) => (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, '<br>');

@@ -84,19 +84,23 @@ const minutesOf = (hhmm: string) => {
   return h! * 60 + m!;
 };
 
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
+
 /** The weekday and minute of the day of `at` in `timeZone`. */
 function localTime(at: Date, timeZone: string): { day: number; minute: number } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
+  // Built once per zone: `nextChange` asks about every minute of a week.
+  let format = FORMATS.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
       timeZone,
       weekday: 'short',
       hour: '2-digit',
       minute: '2-digit',
       hourCycle: 'h23',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
+    });
+    FORMATS.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
   return {
     day: WEEKDAYS.indexOf(parts.weekday as Weekday),
     minute: Number(parts.hour) * 60 + Number(parts.minute),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { nameOf, type PlannedWave } from '../../lambdas/shared/fleet-upgrade';
 import type { ApprovalAnswer, ApprovalRequest } from '../engine/engine';
 import type { Output } from './run';
 
@@ -17,14 +18,13 @@ const POLL_MS = 250;
 
 /** What the person sees: the waves still to come, the clusters' order, what was done so far. */
 export function approvalSummary(detail: Record<string, unknown>): string[] {
-  const waves = (detail.waves as Array<{ kind: string; cluster?: string; appliances: unknown[] }>) ?? [];
+  const waves = (detail.waves as PlannedWave[]) ?? [];
   const upgraded = (detail.upgraded as unknown[]) ?? [];
   const stage = detail.stage as {
     summary?: { succeeded: number };
     report?: { bucket: string; keys: string[] };
   } | null;
   const notes = detail.upgradeNotes as { bucket: string; key: string; slot: string; from: string } | null;
-  const name = (a: unknown) => (typeof a === 'string' ? a : (a as { name: string }).name);
   return [
     `approval requested: ${(detail.firmware as { expectedVersion: string }).expectedVersion}, ${upgraded.length} appliance(s) upgraded so far`,
     ...(stage?.summary
@@ -35,7 +35,7 @@ export function approvalSummary(detail: Record<string, unknown>): string[] {
       : []),
     ...waves.map(
       (w, i) =>
-        `  wave ${i + 1} (${w.kind === 'cluster' ? `cluster ${w.cluster}, in this order` : w.kind}): ${w.appliances.map(name).join(', ')}`,
+        `  wave ${i + 1} (${w.kind === 'cluster' ? `cluster ${w.cluster}, in this order` : w.kind}): ${w.appliances.map(nameOf).join(', ')}`,
     ),
   ];
 }

@@ -1,3 +1,4 @@
+import { nameOf, type ApplianceValue } from '../../lambdas/shared/fleet-upgrade';
 import type { OperationName } from '../../lambdas/operations/catalog';
 
 /* The text of progress lines: status lines for each loop and what a state's output tells a person. */
@@ -206,7 +207,7 @@ export const NEWS: Partial<Record<OperationName, (o: Output) => string | undefin
   },
   'advance-rollout': ({ progress: p, plan }: Output) => {
     if (!p) return undefined;
-    const named = (list: unknown[]) => list.map((a) => (typeof a === 'string' ? a : (a as Output).name)).join(', ');
+    const named = (list: ApplianceValue[]) => list.map(nameOf).join(', ');
     const mixed = p.mixed
       ? `cluster ${p.mixed.cluster} stopped at ${p.mixed.failed}: upgraded ${p.mixed.upgraded.join(', ') || 'none'}, pending ${p.mixed.pending.join(', ') || 'none'}\n  `
       : '';
