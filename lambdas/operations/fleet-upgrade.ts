@@ -103,7 +103,9 @@ async function resolveFleet(
         ...r.error.problems.map((p) => `${where(i)}: ${p.replace(/^appliance\.endpoint: /, 'endpoint: ')}`),
       );
     } else if (r.error instanceof SecretError) {
-      problems.push(`${where(i)}: ${r.error.message}`);
+      const fix =
+        r.error.name === 'Secrets.NotFound' ? ': not registered (create its credentials secret, or fix the name)' : '';
+      problems.push(`${where(i)}: ${r.error.message}${fix}`);
     } else {
       throw r.error; // the secret store itself failed: not the input's fault
     }
@@ -163,7 +165,7 @@ export const planFleetUpgrade = spsOperation(
     if (unreadable.length > 0) {
       throw new NamedError(
         'Fleet.InventoryFailed',
-        `Cannot inventory ${unreadable.length} of ${fleet.length} appliance(s), nothing was changed: ${unreadable.join('; ')}`,
+        `Cannot inventory ${unreadable.length} of ${fleet.length} appliance(s), nothing was changed; fix their credentials secrets or reachability, or leave them out of appliances: ${unreadable.join('; ')}`,
       );
     }
     const entries: InventoryEntry[] = fleet.map((a, i) => ({

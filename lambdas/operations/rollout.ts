@@ -101,7 +101,10 @@ function stopCause(stop: z.output<typeof stopSchema>): { error: string; cause: s
   const cause = stop.cause ?? (stop.failure?.Cause ? childCause(stop.failure.Cause) : (stop.failure?.Error ?? ''));
   switch (stop.error) {
     case 'Fleet.StageFailed':
-      return { error: stop.error, cause: `Staging failed, nothing was rebooted: ${cause}` };
+      return {
+        error: stop.error,
+        cause: `Staging failed, nothing was rebooted; fix these appliances or leave them out of appliances, then start again: ${cause}`,
+      };
     case 'Fleet.Rejected':
       return { error: stop.error, cause: `The rollout was rejected${cause ? `: ${cause}` : ''}` };
     default:

@@ -223,7 +223,7 @@ export function advanceRollout(
     if (next.failures > plan.maxFailures && !next.stop) {
       next.stop = {
         error: 'Fleet.ErrorBudgetExceeded',
-        cause: `${next.failures} upgrade(s) failed, more than rollout.maxFailures (${plan.maxFailures}): no further upgrade was started`,
+        cause: `${next.failures} upgrade(s) failed, more than rollout.maxFailures (${plan.maxFailures}): no further upgrade was started. Each failed upgrade's execution has its error; fix those appliances, then start again (what is already upgraded is skipped), or raise rollout.maxFailures`,
       };
     }
   }

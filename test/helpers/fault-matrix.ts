@@ -386,6 +386,21 @@ export const CASES: FaultCase[] = [
   },
   {
     workflow: 'fleet-upgrade',
+    fault: 'one appliance refuses the login (inventory)',
+    setup: async (h) => {
+      const a = h.sim.appliance('sps-sim-2');
+      await h.secrets.put('sps/sps-sim-2', JSON.stringify({ ...simulatedCredentials(h.sim, a), password: 'wrong' }));
+    },
+    expect: 'FAILED Fleet.InventoryFailed',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: 'an appliance that is not registered',
+    fleet: { input: { appliances: ['sps-sim-1', 'sps-sim-9'] } },
+    expect: 'FAILED Input.Invalid',
+  },
+  {
+    workflow: 'fleet-upgrade',
     fault: 'precheck fails on one appliance (staging)',
     fleet: { appliances: fleetOf({ 'sps-sim-2': 'precheck-fails' }) },
     expect: 'FAILED Fleet.StageFailed',
@@ -441,6 +456,7 @@ const short = (path: string) =>
 async function runFleetCase(c: FaultCase): Promise<MatrixRow> {
   const h = await startHarness(c.fleet?.appliances ?? fleetOf(), { s3: true });
   try {
+    await c.setup?.(h);
     const result = await runWorkflow({
       workflow: 'fleet-upgrade',
       input: { firmware: firmwareInput(h).firmware, ...c.fleet?.input },
