@@ -3,8 +3,7 @@ import { RELEASE_EVENT } from './catalog';
 import { resolveAppliance, SecretError } from '../shared/credentials';
 import { sameVersion } from '../shared/versions';
 import { errorText, NamedError } from '../shared/errors';
-import { registeredNames } from '../shared/fleet';
-import { fleetReportKey } from '../shared/fleet';
+import { fleetReportKey, registeredNames } from '../shared/fleet';
 import { storeObject } from '../shared/reports';
 import {
   applianceValueSchema,
@@ -26,9 +25,9 @@ import { spsOperation } from '../shared/sps-operation';
 import type { SpsClient } from '../shared/sps/client';
 
 /*
- * The fleet upgrade's own steps (README, "Fleet upgrade"): plan (validate, resolve, inventory,
- * order), advance (one wave after another, the error budget, the approval and the window) and
- * report. The upgrades themselves are child executions of the firmware-upgrade workflow.
+ * The fleet upgrade's steps that read appliances (README, "Fleet upgrade"): the plan (validate,
+ * resolve, inventory, order) and the upgrade notes shown to an approver. The steps between waves
+ * and the report are in ./rollout.ts; the upgrades themselves are child firmware-upgrade executions.
  */
 
 /** Appliances inventoried at once: a thousand take about as long as forty. */

@@ -27,7 +27,7 @@ const waveSchema = z.object({
   appliances: z.array(applianceValueSchema),
 });
 const rowSchema = z.object({
-  appliance: z.union([z.string(), z.object({ name: z.string() })]),
+  appliance: applianceValueSchema,
   status: z.optional(z.string()),
   outcome: z.optional(z.string()),
   version: z.optional(z.nullable(z.string())),
@@ -44,10 +44,7 @@ const progressSchema = z.object({
 });
 
 /** A row as the workflow recorded it: a child's appliance may be a reference. */
-const normalized = (row: z.output<typeof rowSchema>): UpgradeRow => ({
-  ...row,
-  appliance: typeof row.appliance === 'string' ? row.appliance : row.appliance.name,
-});
+const normalized = (row: z.output<typeof rowSchema>): UpgradeRow => ({ ...row, appliance: nameOf(row.appliance) });
 
 /** Between waves: takes in the wave that ended and says what comes next (README, "Fleet upgrade"). */
 export const advanceRolloutOperation = operation(
@@ -73,7 +70,10 @@ export const advanceRolloutOperation = operation(
       approval,
       new Date(ctx.now()),
     );
-    if (step.mixed) ctx.log.warn('cluster stopped on mixed versions', step.mixed);
+    if (step.mixed) {
+      ctx.log.warn('cluster stopped on mixed versions', step.mixed);
+      ctx.deps.metrics?.add('ClustersOnMixedVersions', 'Count', 1);
+    }
     if (step.stop) ctx.log.warn('rollout stopped', step.stop);
     ctx.log.info('rollout step', {
       action: step.action,
@@ -81,7 +81,6 @@ export const advanceRolloutOperation = operation(
       failures: step.failures,
       waitingUntil: step.waitingUntil,
     });
-    if (step.mixed) ctx.deps.metrics?.add('ClustersOnMixedVersions', 'Count', 1);
     return step;
   },
 );

@@ -308,28 +308,29 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
         ).Entries as [LifecycleEvent & { EventBusName?: string }];
         options.onLifecycleEvent?.(entry);
         const timeoutSeconds = Number(entry.Detail.timeoutSeconds);
+        // Ends with the answer, the timeout or the execution's stop, whichever comes first.
         const answered = new AbortController();
-        const onStop = () => answered.abort();
-        stop.signal.addEventListener('abort', onStop);
+        const signal = AbortSignal.any([stop.signal, answered.signal]);
         try {
           const answer = await Promise.race([
             options.onApprovalRequest?.(
               { executionId, taskToken: String(entry.Detail.taskToken), timeoutSeconds, detail: entry.Detail },
-              answered.signal,
+              signal,
             ) ?? new Promise<never>(() => undefined),
-            options.wait(timeoutSeconds, answered.signal).then(() => 'timeout' as const),
-            stopped.then(() => 'stopped' as const),
+            options.wait(timeoutSeconds, signal).then(() => 'timeout' as const),
           ]);
-          if (answer === 'stopped') throw new ExecutionAbortedError();
+          if (stop.signal.aborted) throw new ExecutionAbortedError();
           if (answer === 'timeout') throw Object.assign(new Error('Task timed out'), { name: 'States.Timeout' });
           if (!answer.approved) {
             // As `send-task-failure --error Fleet.Rejected --cause <reason>` fails the task.
             throw Object.assign(new Error(answer.reason ?? ''), { name: 'Fleet.Rejected' });
           }
           return { approved: true, ...(answer.by ? { by: answer.by } : {}) };
+        } catch (err) {
+          if (stop.signal.aborted) throw new ExecutionAbortedError();
+          throw err;
         } finally {
           answered.abort();
-          stop.signal.removeEventListener('abort', onStop);
         }
       };
     } else if (step.kind === 'child') {
