@@ -237,8 +237,9 @@ export function advanceRollout(
     ...extra,
   });
   if (next.stop || next.next >= plan.waves.length) return step('done');
-  const canaryDone = plan.waves[0]?.kind !== 'canary' || next.next > 0;
-  if (!next.approved && (plan.approval === 'before-upgrade' || (plan.approval === 'after-canary' && canaryDone))) {
+  // After the canaries: before the first wave that is not one (before the first wave when there are none).
+  const canariesDone = plan.waves[next.next]!.kind !== 'canary';
+  if (!next.approved && (plan.approval === 'before-upgrade' || (plan.approval === 'after-canary' && canariesDone))) {
     return step('approve');
   }
   if (plan.window && !windowOpen(plan.window, now)) {

@@ -226,6 +226,14 @@ describe('advanceRollout', () => {
     expect(ask.action).toBe('approve');
     const approved = advanceRollout(plan({ approval: 'after-canary' }), ask, [ok('a')], { approvedBy: 'jane' }, now);
     expect(approved).toMatchObject({ action: 'upgrade', approved: true, wave: { index: 1 } });
+    // More canaries than run at once: every canary wave first, then the question.
+    const twoCanaryWaves = plan({
+      approval: 'after-canary',
+      waves: [waves[0]!, { kind: 'canary', appliances: ['a2'] }, ...waves.slice(1)],
+    });
+    const second = advanceRollout(twoCanaryWaves, first, [ok('a')], null, now);
+    expect(second).toMatchObject({ action: 'upgrade', wave: { index: 1, kind: 'canary' } });
+    expect(advanceRollout(twoCanaryWaves, second, [ok('a2')], null, now).action).toBe('approve');
     // The finished canary wave was taken in once, not again after the approval.
     expect(approved.results).toEqual([kept('a')]);
   });
