@@ -170,32 +170,29 @@ export class SpsWorkflowsStack extends Stack {
       this.functions[substitutionKey(spec.name)] = construct.fn;
     }
 
-    this.firmwareUpgrade = new Workflow(this, 'FirmwareUpgrade', {
-      file: 'firmware-upgrade.asl.json',
-      stateMachineName: machineNames[0],
+    // What every workflow shares: the functions, the topic, the bus, the key, the log retention.
+    const common = {
       functions: this.functions,
       topic,
       eventBus: this.eventBus,
       kmsKey,
       logRetention: config.logRetentionDays,
+    };
+    const [firmwareUpgrade, supportBundle, preflight] = machineNames;
+    this.firmwareUpgrade = new Workflow(this, 'FirmwareUpgrade', {
+      ...common,
+      file: 'firmware-upgrade.asl.json',
+      stateMachineName: firmwareUpgrade,
     });
     this.supportBundle = new Workflow(this, 'SupportBundle', {
+      ...common,
       file: 'support-bundle.asl.json',
-      stateMachineName: machineNames[1],
-      functions: this.functions,
-      topic,
-      eventBus: this.eventBus,
-      kmsKey,
-      logRetention: config.logRetentionDays,
+      stateMachineName: supportBundle,
     });
     this.preflight = new Workflow(this, 'Preflight', {
+      ...common,
       file: 'preflight.asl.json',
-      stateMachineName: machineNames[2],
-      functions: this.functions,
-      topic,
-      eventBus: this.eventBus,
-      kmsKey,
-      logRetention: config.logRetentionDays,
+      stateMachineName: preflight,
     });
     const stateMachineArnPrefix = Arn.format(
       {
@@ -206,13 +203,6 @@ export class SpsWorkflowsStack extends Stack {
       },
       this,
     );
-    const common = {
-      functions: this.functions,
-      topic,
-      eventBus: this.eventBus,
-      kmsKey,
-      logRetention: config.logRetentionDays,
-    };
     this.fleetRun = new Workflow(this, 'FleetRun', {
       ...common,
       file: 'fleet-run.asl.json',
