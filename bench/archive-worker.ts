@@ -1,14 +1,20 @@
 /**
  * One archiving run in its own process, so that its peak RSS is its own:
- * `tsx bench/archive-worker.ts <archive|raw> <sourceUrl> <sinkEndpoint>` prints `{bytes, ms, cpuMs, maxRssMiB}`.
+ * `tsx bench/archive-worker.ts <archive|raw|lib-storage> <sourceUrl> <sinkEndpoint>` prints
+ * `{bytes, ms, cpuMs, maxRssMiB}`.
  */
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
 import { request } from 'undici';
 import { archiveToS3, s3Client } from '../lambdas/shared/archive';
+import { PART_SIZE, QUEUE_SIZE } from '../lambdas/shared/part-writer';
 
 async function main(): Promise<void> {
   const [mode, sourceUrl, sink] = process.argv.slice(2) as [string, string, string];
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
+  const s3 = s3Client(sink, { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const res = await request(sourceUrl);
   const expectedBytes = Number(res.headers['content-length']);
   let bytes: number;
@@ -21,8 +27,27 @@ async function main(): Promise<void> {
     });
     await put.body.dump();
     bytes = expectedBytes;
+  } else if (mode === 'lib-storage') {
+    // The library the archiver replaces: Upload with the same client, part size and queue, the
+    // stream hashed on its way in as an Upload user would (no verification afterwards: less work).
+    const hash = createHash('sha256');
+    bytes = 0;
+    const hashed = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const upload = new Upload({
+      client: s3,
+      params: { Bucket: 'bench', Key: 'support-bundles/bench/lib-storage.zip', Body: res.body.pipe(hashed) },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+    });
+    await upload.done();
+    hash.digest('hex');
   } else {
-    const s3 = s3Client(sink, { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
     const stored = await archiveToS3(s3, {
       source: res.body,
       expectedBytes,

@@ -2,6 +2,7 @@ import { loadDefinition, runWorkflow, type HistoryEvent } from '../local/engine/
 import { clusterAppliances } from '../local/simulator';
 import { FIRMWARE_URL, SHA256, startHarness } from '../test/helpers/workflow';
 import type { Figure } from './figures';
+import { costLine, costUsd, meter } from './cost';
 
 /*
  * A fleet upgrade of 50 simulated appliances (40 standalone, two 5-node clusters) in compressed
@@ -46,11 +47,15 @@ export async function fleetFigures(log: (line: string) => void): Promise<Figure[
     s3: true,
   });
   try {
+    const m = meter();
+    m.countS3(h.s3!.client);
     const started = performance.now();
     const result = await runWorkflow({
       workflow: 'fleet-upgrade',
       input: { firmware: { url: FIRMWARE_URL, sha256: SHA256, expectedVersion: '8.0.1' } },
-      deps: h.deps,
+      deps: { ...h.deps, secrets: m.countSecrets(h.deps.secrets) },
+      onEvent: m.onEvent,
+      onChild: m.onChild,
       wait: async (seconds) => h.sim.clock.advance(seconds * 1000),
     });
     const seconds = (performance.now() - started) / 1000;
@@ -60,7 +65,9 @@ export async function fleetFigures(log: (line: string) => void): Promise<Figure[
     log(
       `fleet: 50 appliances in ${seconds.toFixed(1)} s wall; ${events} history events in the fleet execution (${perAppliance.toFixed(1)} per appliance)`,
     );
+    log(costLine('fleet cost (50 appliances)', m.usage()));
     return [
+      { name: 'fleet.cost_usd_50', value: Math.round(costUsd(m.usage()) * 1e4) / 1e4, unit: 'USD' },
       { name: 'fleet.wall_s_50', value: Math.round(seconds * 10) / 10, unit: 's', bar: '<= 60' },
       {
         name: 'fleet.parent_events_per_appliance',

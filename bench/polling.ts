@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Figure } from './figures';
+import { costLine, costUsd, meter } from './cost';
+import { runWorkflow } from '../local/engine/engine';
 import { firmwareInput, startHarness } from '../test/helpers/workflow';
 
 const DOWNLOAD_SECONDS = 25 * 60;
@@ -14,8 +16,16 @@ async function upgrade(polling?: { minSeconds: number; maxSeconds: number }) {
   try {
     // The run removes its fetch's record once done: note when the download ends while it runs.
     let job: { finishesAt: number } | undefined;
-    const result = await h.run('firmware-upgrade', firmwareInput(h, polling ? { options: { polling } } : {}), () => {
-      job ??= h.sim.appliance('sps-bench-1').state().fetchJobs[0];
+    const m = meter();
+    const result = await runWorkflow({
+      workflow: 'firmware-upgrade',
+      input: firmwareInput(h, polling ? { options: { polling } } : {}),
+      deps: { ...h.deps, secrets: m.countSecrets(h.deps.secrets) },
+      onEvent: m.onEvent,
+      wait: async (seconds) => {
+        h.sim.clock.advance(seconds * 1000);
+        job ??= h.sim.appliance('sps-bench-1').state().fetchJobs[0];
+      },
     });
     if (result.status !== 'SUCCEEDED' || !job) throw new Error(`upgrade failed: ${result.error} ${result.cause}`);
     const polls = h.sim.journal
@@ -27,6 +37,7 @@ async function upgrade(polling?: { minSeconds: number; maxSeconds: number }) {
       lagSeconds: (detectedAt - job.finishesAt) / 1000,
       // Step Functions bills state transitions: every state entered is one.
       transitions: result.events.filter((e) => e.type === 'StateEntered').length,
+      usage: m.usage(),
     };
   } finally {
     await h.close();
@@ -40,7 +51,14 @@ export async function pollingFigures(log: (line: string) => void): Promise<Figur
   log(
     `polling: adaptive ${adaptive.polls} polls, lag ${adaptive.lagSeconds.toFixed(0)} s, ${adaptive.transitions} transitions; fixed 30 s: ${fixed.polls} polls, ${fixed.transitions} transitions`,
   );
+  log(costLine('upgrade cost', adaptive.usage));
   return [
+    {
+      name: 'upgrade.cost_usd',
+      value: Math.round(costUsd(adaptive.usage) * 1e5) / 1e5,
+      unit: 'USD',
+      bar: '<= 0.005',
+    },
     { name: 'polling.polls_25min', value: adaptive.polls, unit: 'polls', bar: '<= 12' },
     { name: 'polling.detect_lag_s', value: Math.round(adaptive.lagSeconds), unit: 's', bar: '<= 30' },
     { name: 'polling.transitions_per_upgrade', value: adaptive.transitions, unit: 'count', bar: '<= 80' },

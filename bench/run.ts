@@ -4,11 +4,12 @@ import { archiveFigures } from './archive';
 import { cliFigures } from './cli';
 import { fleetFigures } from './fleet';
 import { coldStartFigures } from './coldstart';
+import { archiveCostFigures } from './cost';
 import { demoFigures, pollingFigures } from './polling';
 import type { Figure } from './figures';
 
 /**
- * `npm run bench [-- --json] [-- --only archive]`: measures the figures the README's "Performance" table bars.
+ * `npm run bench [-- --json] [-- --only archive,cost]`: measures the figures the README's "Performance" table bars.
  * Human-readable table by default; with --json one JSON line per figure on stdout and nothing else.
  */
 const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
@@ -22,6 +23,7 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<Figure[]>>
     ),
   cli: cliFigures,
   fleet: fleetFigures,
+  cost: archiveCostFigures,
 };
 
 async function main(): Promise<void> {

@@ -49,8 +49,7 @@ export const OPERATION_SPECS = {
   'upgrade-firmware': sps(300),
   'create-support-bundle': sps(),
   'get-support-bundle-status': sps(),
-  // Streams bundles of any size: memory for four 8 MiB part buffers and the hashing thread, and
-  // the longest timeout.
+  // Streams bundles of any size: memory for four 8 MiB part buffers, and the longest timeout.
   'archive-support-bundle': { memoryMb: 512, timeoutSeconds: 900, sps: true, archive: true },
   'delete-support-bundle': sps(),
   // A dozen GETs, and two per plugin.

@@ -148,8 +148,6 @@ export async function archiveToS3(s3: S3Client, req: ArchiveRequest): Promise<Ar
         ? err.message
         : `archiving to s3://${req.bucket}/${req.key} failed: ${errorText(err)}`;
     throw new ArchiveError(leftOver ? `${reason}; ${leftOver}` : reason, err);
-  } finally {
-    await writer.close();
   }
   const { bytes } = writer;
   try {

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -23,73 +23,20 @@ export interface PartTarget {
   SSEKMSKeyId?: string;
 }
 
-// Hashes the parts in the order they arrive and hands each one back; `null` asks for the digest.
-const HASHER = `
-const { parentPort } = require('node:worker_threads');
-const hash = require('node:crypto').createHash('sha256');
-parentPort.on('message', (part) => {
-  if (part === null) return parentPort.postMessage(hash.digest('hex'));
-  hash.update(new Uint8Array(part.memory, 0, part.length));
-  parentPort.postMessage(part.memory, [part.memory]);
-});`;
-
-/**
- * SHA-256 of the parts on a thread of its own, so the thread that reads the download and sends
- * the parts never waits for it (the hash alone takes 0.6 CPU seconds per GiB on the bench
- * machine). A part's memory moves to the hasher and back (transferred, not copied); it is sent
- * once it is back.
- */
-class PartHasher {
-  private readonly worker = new Worker(HASHER, { eval: true });
-  private readonly replies: Array<{ resolve(value: unknown): void; reject(err: Error): void }> = [];
-  private broken: Error | undefined;
-
-  constructor() {
-    const fail = (err: Error) => {
-      this.broken ??= err;
-      for (const reply of this.replies.splice(0)) reply.reject(err);
-    };
-    this.worker.on('message', (value) => this.replies.shift()?.resolve(value));
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)));
-  }
-
-  /** Hashes `part` (a whole buffer of its own, up to `length`) and returns it. */
-  async update(part: Buffer, length: number): Promise<Buffer> {
-    const memory = part.buffer as ArrayBuffer;
-    const back = (await this.ask({ memory, length }, [memory])) as ArrayBuffer;
-    return Buffer.from(back);
-  }
-
-  digest(): Promise<string> {
-    return this.ask(null) as Promise<string>;
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-
-  private ask(message: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.broken) return Promise.reject(this.broken);
-    return new Promise((resolve, reject) => {
-      this.replies.push({ resolve, reject });
-      this.worker.postMessage(message, transfer);
-    });
-  }
-}
-
 /**
  * One object written chunk by chunk as a multipart upload, with at most QUEUE_SIZE parts in
- * flight, and hashed (SHA-256) as it goes. Chunks are copied into a fixed pool of QUEUE_SIZE + 1
+ * flight, and hashed (SHA-256) as it goes: each chunk as it arrives, while it is still in the
+ * CPU's cache (hashing whole parts later, even on a thread of their own, cost twice the CPU for
+ * no more throughput: bench, `archive.cpu_overhead`). Chunks are copied into a fixed pool of QUEUE_SIZE + 1
  * part buffers, each reused once its part is stored and hashed, so memory stays flat whatever the
  * size and there is nothing for the GC to do (lib-storage concatenates every part into a fresh
  * buffer; that copy and its garbage cost a quarter of the throughput). A part is sent only
  * once more data follows it, so an object that fits in one part becomes a single PutObject. A
- * part's body is a buffer, so the SDK can retry a part. Call `close()` when done, whatever happened.
+ * part's body is a buffer, so the SDK can retry a part.
  */
 export class PartWriter {
   private written = 0;
-  private readonly hasher = new PartHasher();
+  private readonly hash = createHash('sha256');
   private readonly free: Buffer[] = [];
   private part: Buffer | undefined;
   private filled = 0;
@@ -113,10 +60,10 @@ export class PartWriter {
 
   async write(chunk: Buffer): Promise<void> {
     this.written += chunk.length;
+    this.hash.update(chunk);
     for (let offset = 0; offset < chunk.length;) {
       if (this.filled === PART_SIZE) await this.sendPart();
-      // A buffer of its own (not from Node's shared pool), so that it can move to the hasher.
-      this.part ??= this.free.pop() ?? Buffer.from(new ArrayBuffer(PART_SIZE));
+      this.part ??= this.free.pop() ?? Buffer.allocUnsafeSlow(PART_SIZE);
       const copied = chunk.copy(this.part, this.filled, offset);
       this.filled += copied;
       offset += copied;
@@ -131,15 +78,14 @@ export class PartWriter {
     const { Bucket, Key } = this.target;
     // The digest is taken before the object is stored: once it is, nothing may fail any more.
     if (!this.uploadId) {
-      const part = await this.hasher.update(this.part ?? Buffer.from(new ArrayBuffer(0)), this.filled);
-      const sha256 = await this.hasher.digest();
-      await this.s3.send(new PutObjectCommand({ ...this.target, Body: part.subarray(0, this.filled) }));
+      const sha256 = this.hash.digest('hex');
+      await this.s3.send(new PutObjectCommand({ ...this.target, Body: this.part?.subarray(0, this.filled) ?? '' }));
       return sha256;
     }
     await this.sendPart();
     await Promise.all(this.inFlight); // parts never reject: see `failure`
     if (this.failure) throw this.failure.error;
-    const sha256 = await this.hasher.digest();
+    const sha256 = this.hash.digest('hex');
     const Parts = [...this.stored].sort((a, b) => a.PartNumber! - b.PartNumber!);
     await this.s3.send(
       new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId, MultipartUpload: { Parts } }),
@@ -163,10 +109,6 @@ export class PartWriter {
     }
   }
 
-  close(): Promise<void> {
-    return this.hasher.close();
-  }
-
   private async sendPart(): Promise<void> {
     while (this.inFlight.size >= QUEUE_SIZE) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure.error;
@@ -180,20 +122,17 @@ export class PartWriter {
       const created = await this.s3.send(new CreateMultipartUploadCommand({ ...this.target, ...this.checksum }));
       this.uploadId = created.UploadId;
     }
-    const tracked: Promise<void> = this.sendAndHash(this.part!, this.filled).finally(() =>
-      this.inFlight.delete(tracked),
-    );
+    const tracked: Promise<void> = this.upload(this.part!, this.filled).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
     this.part = undefined;
     this.filled = 0;
   }
 
-  /** Hashes, then uploads one part; its buffer is free again once it is stored. Never rejects. */
-  private async sendAndHash(buffer: Buffer, size: number): Promise<void> {
+  /** Uploads one part; its buffer is free again once it is stored. Never rejects. */
+  private async upload(part: Buffer, size: number): Promise<void> {
     const PartNumber = this.nextPart++;
     const { Bucket, Key } = this.target;
     try {
-      const part = await this.hasher.update(buffer, size);
       const Body = part.subarray(0, size);
       const { ETag, ChecksumCRC32 } = await this.s3.send(
         new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body, ...this.checksum }),
