@@ -77,6 +77,9 @@ async function inventory(sps: SpsClient): Promise<Pick<InventoryEntry, 'version'
   return { version: info.firmwareVersion ?? null, roles: info.roles, members };
 }
 
+/** A credentials secret that is missing or malformed: the registry (the input's appliances) is wrong. */
+const REGISTRY_PROBLEMS = new Set(['Secrets.NotFound', 'Secrets.Invalid']);
+
 /**
  * The appliances the input names (default: every registered one), each resolved from its
  * credentials secret, narrowed to `cluster`. Every problem is listed at once (`Input.Invalid`).
@@ -101,12 +104,12 @@ async function resolveFleet(
       problems.push(
         ...r.error.problems.map((p) => `${where(i)}: ${p.replace(/^appliance\.endpoint: /, 'endpoint: ')}`),
       );
-    } else if (r.error instanceof SecretError) {
+    } else if (r.error instanceof SecretError && REGISTRY_PROBLEMS.has(r.error.name)) {
       const fix =
         r.error.name === 'Secrets.NotFound' ? ': not registered (create its credentials secret, or fix the name)' : '';
       problems.push(`${where(i)}: ${r.error.message}${fix}`);
     } else {
-      throw r.error; // the secret store itself failed: not the input's fault
+      throw r.error; // Secrets Manager failed or refused: not the input's fault (and retried if transient)
     }
   });
   const endpoints = new Map<string, string>();

@@ -65,4 +65,9 @@ export class LocalLockStore implements LockStore {
   async release(appliance: string, owner: string): Promise<void> {
     if (this.holders.get(appliance) === owner) this.holders.delete(appliance);
   }
+
+  /** The locks taken and not released, whether or not their holder still runs. */
+  held(): Array<{ appliance: string; holder: string; running: boolean }> {
+    return [...this.holders].map(([appliance, holder]) => ({ appliance, holder, running: this.isRunning(holder) }));
+  }
 }

@@ -252,6 +252,9 @@ let executionCount = 0;
 /** The appliance locks of local runs: shared by every execution in this process. */
 const LOCAL_LOCKS = new LocalLockStore((execution) => RUNNING.has(execution));
 
+/** The appliance locks local runs took and did not release (the soak's leak check). */
+export const heldLocalLocks = () => LOCAL_LOCKS.held();
+
 /**
  * Runs a workflow's real ASL in-process (aws-local-stepfunctions) with the real handlers.
  * Wait states become local Tasks that call `wait` (the engine can only skip or sleep a fixed time,

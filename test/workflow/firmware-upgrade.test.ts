@@ -1,5 +1,6 @@
 import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
+import { SecretError } from '../../lambdas/shared/credentials';
 import { SpsClient } from '../../lambdas/shared/sps/client';
 import { simulatedCredentials } from '../../local/simulator/credentials';
 import { expectNoSecrets, firmwareInput, startHarness, type Harness } from '../helpers/workflow';
@@ -256,6 +257,25 @@ describe('firmware upgrade', () => {
     const { result, calls } = await run({ scenario: 'session-expires' });
     expect(result.output).toMatchObject({ outcome: 'upgraded' });
     expect(calls.filter((c) => c === 'GET /api/authentication').length).toBeGreaterThan(3);
+  });
+
+  it('rides out a Secrets Manager outage of a few seconds: the steps that read the secret retry', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const read = h.deps.secrets.get.bind(h.deps.secrets);
+    let reads = 0;
+    let refused = 0;
+    // Every other read of the credentials fails, as a throttled or briefly unreachable Secrets Manager does.
+    h.deps.secrets.get = async (id) => {
+      if (id === 'sps/sps-sim-1' && ++reads % 2 === 1) {
+        refused++;
+        throw new SecretError('Secrets.Unavailable', `Cannot read secret "${id}": ThrottlingException`);
+      }
+      return read(id);
+    };
+    const result = await h.run('firmware-upgrade', firmwareInput(h));
+    expect(result.output).toMatchObject({ outcome: 'upgraded' });
+    expect(refused).toBeGreaterThan(0);
+    expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(refused);
   });
 
   it('rides out 5xx bursts on status polls', async () => {

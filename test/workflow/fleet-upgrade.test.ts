@@ -1,5 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
+import { SecretError } from '../../lambdas/shared/credentials';
 import {
   type ApprovalAnswer,
   type ApprovalRequest,
@@ -145,6 +146,22 @@ describe('fleet upgrade', () => {
     h = await startHarness([...standalone(1), ...clusterAppliances('east', 3)], { s3: true });
     const { result, children } = await fleetUpgrade(h, { firmware, appliances: ['sps-1', 'east-1', 'east-2'] });
     expectFailure(result, 'Fleet.IncompleteCluster');
+    expect(children).toEqual([]);
+    expect(mutating(h)).toEqual([]);
+  });
+
+  it('ends in Secrets.Unavailable, not Input.Invalid, when Secrets Manager fails while planning (retried first)', async () => {
+    h = await startHarness(standalone(2), { s3: true });
+    const read = h.deps.secrets.get.bind(h.deps.secrets);
+    let refused = 0;
+    h.deps.secrets.get = async (id) => {
+      if (id !== 'sps/sps-2') return read(id);
+      refused++;
+      throw new SecretError('Secrets.Unavailable', `Cannot read secret "${id}": ThrottlingException`);
+    };
+    const { result, children } = await fleetUpgrade(h, { firmware, appliances: ['sps-1', 'sps-2'] });
+    expectFailure(result, 'Secrets.Unavailable');
+    expect(refused).toBe(4); // the plan and its three retries
     expect(children).toEqual([]);
     expect(mutating(h)).toEqual([]);
   });
