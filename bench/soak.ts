@@ -309,8 +309,11 @@ async function main(): Promise<void> {
     for (const b of state.bundles) if (touched(b.key)) bundlesLeft.push(`${a.name}: bundle ${b.status}`);
   }
   const ends = ended.map((e) => ({ ...endOf(e), workflow: e.planned.workflow, e }));
-  // An archive that failed in S3 keeps its finished bundle on the appliance for the next try (README, "Reliability").
-  const archiveFailures = ends.filter((x) => /S3\.Archive/.test(x.end)).length;
+  // A run that failed once its bundle was finished keeps the bundle on the appliance (README,
+  // "Reliability"): every execution, children included, that entered Archive and then failed.
+  const archiveFailures = ended
+    .flatMap((e) => e.histories)
+    .filter((h) => h.some((e) => e.state?.name === 'Archive') && h.at(-1)?.type === 'ExecutionFailed').length;
   const finishedBundles = bundlesLeft.filter((b) => b.endsWith('finished')).length;
   const orphanBundles = bundlesLeft.length - finishedBundles + Math.max(0, finishedBundles - archiveFailures);
   const openUploads = h.s3!.orphanUploads().length;
