@@ -188,7 +188,8 @@ function readPath(input: unknown, path: string): unknown {
 type StatePlan =
   | { kind: 'wait'; seconds?: number; secondsPath?: string }
   | { kind: 'events' }
-  | { kind: 'child' }
+  /** `map`: the Map state whose iterations start it, if any. */
+  | { kind: 'child'; map?: string }
   | { kind: 'approval' }
   | { kind: 'operation'; operation: Operation<unknown> }
   | { kind: 'other' };
@@ -205,7 +206,7 @@ function prepare(workflow: WorkflowName) {
   const { definition, operationByArn } = loadDefinition(workflow);
   const plan = new Map<string, StatePlan & { retries: boolean }>();
   // Overrides are keyed by state name: the states of a Map's iterations are planned alike.
-  const planStates = (states: Record<string, StateDef>) => {
+  const planStates = (states: Record<string, StateDef>, map?: string) => {
     for (const [name, state] of Object.entries(states)) {
       const retries = Boolean(state.Retry);
       if (state.Type === 'Wait') {
@@ -225,7 +226,7 @@ function prepare(workflow: WorkflowName) {
         delete state.TimeoutSecondsPath;
         state.TimeoutSeconds = 2_000_000;
       } else if (state.Type === 'Task' && state.Resource === START_CHILD) {
-        plan.set(name, { kind: 'child', retries });
+        plan.set(name, { kind: 'child', map, retries });
       } else if (state.Type === 'Task') {
         const operationName = operationByArn.get(state.Resource as string);
         const operation = operationName ? OPERATIONS[operationName] : undefined;
@@ -235,7 +236,7 @@ function prepare(workflow: WorkflowName) {
       } else {
         plan.set(name, { kind: 'other', retries });
         const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, StateDef> } | undefined;
-        if (processor) planStates(processor.States);
+        if (processor) planStates(processor.States, name);
       }
     }
   };
@@ -281,6 +282,8 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
   let task: (InFlightTask & { done: Promise<unknown> }) | undefined;
   const lock = { appliance: undefined as string | undefined, taken: false, released: false };
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  /** Map states with a failed iteration since they were last entered: they start no more children. */
+  const failedMaps = new Set<string>();
   /** A fleet run's child executions still running: stopped with it. */
   const children = new Map<RunningWorkflow, WorkflowName>();
   const retryIntervals: Record<string, number> = {};
@@ -339,6 +342,17 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
     } else if (step.kind === 'child') {
       taskHandlers[name] = async (input) => {
         if (stop.signal.aborted) throw new ExecutionAbortedError();
+        if (step.map) {
+          // aws-local-stepfunctions 3.0.0 still starts a failed Map's queued iterations (it stops
+          // only the running ones); Step Functions starts none. Once the events of the iteration
+          // that failed are in (a macrotask later), a queued one starts no child execution.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (failedMaps.has(step.map)) {
+            throw Object.assign(new Error(`${step.map} failed: this iteration was not started`), {
+              name: 'States.Runtime',
+            });
+          }
+        }
         const { StateMachineArn: arn, Input: childInput } = input as { StateMachineArn: string; Input: unknown };
         const workflow = WORKFLOW_NAMES.find((w) => arn === `${STATE_MACHINE_ARN_PREFIX}${w}`);
         if (!workflow) {
@@ -426,6 +440,9 @@ export function startWorkflow(options: RunOptions): RunningWorkflow {
       const step = e.state ? plan.get(e.state.name) : undefined;
       if (step?.kind === 'operation') e.operation = step.operation.name as OperationName;
       events.push(e);
+      const map = (e.parentState as { name?: string } | undefined)?.name;
+      if (e.type === 'MapIterationFailed' && map) failedMaps.add(map);
+      if (e.type === 'StateEntered' && e.state) failedMaps.delete(e.state.name);
       if (e.state && (e.type === 'StateEntered' || e.type === 'StateExited')) {
         last = {
           state: e.state.name,

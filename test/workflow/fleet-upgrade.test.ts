@@ -199,7 +199,12 @@ describe('fleet upgrade', () => {
     h.deps.metrics = {
       add: (name, _unit, value, dimensions) => figures.push(`${name} ${dimensions?.Workflow ?? '-'} ${value}`),
     };
-    const { result } = await fleetUpgrade(h, { firmware, rollout: { maxFailures: 5 } });
+    const { result, children } = await fleetUpgrade(h, { firmware, rollout: { maxFailures: 5 } });
+    // Each node staged once; after east-3 failed, no upgrade of east-4 or east-1 was even started.
+    const runs = children.filter((c) => c.workflow === 'firmware-upgrade').map((c) => c.appliance);
+    expect(runs.filter((a) => a === 'east-2')).toHaveLength(2);
+    expect(runs.filter((a) => a === 'east-4')).toHaveLength(1);
+    expect(runs.filter((a) => a === 'east-1')).toHaveLength(1);
     // The dashboard's figures: one cluster left on mixed versions, one upgrade failed, one done (the staging run's own beside).
     expect(figures.filter((f) => /^(ClustersOnMixedVersions|FleetAppliances)/.test(f)).sort()).toEqual([
       'ClustersOnMixedVersions - 1',
