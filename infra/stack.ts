@@ -661,7 +661,12 @@ export class SpsWorkflowsStack extends Stack {
         config.preflight,
         {
           workflow: 'preflight',
-          input: config.preflight.targetVersion ? { targetVersion: config.preflight.targetVersion } : {},
+          // Cluster members are upgraded by a fleet upgrade, in the vendor's order: the weekly check
+          // warns that an appliance is one instead of failing every week.
+          input: {
+            ...(config.preflight.targetVersion ? { targetVersion: config.preflight.targetVersion } : {}),
+            options: { allowClusterMember: true },
+          },
           maxConcurrency: config.preflight.maxConcurrency,
         },
       );

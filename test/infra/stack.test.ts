@@ -571,7 +571,7 @@ describe('triggers', () => {
     });
     expect(JSON.parse(weekly.Properties.Target.Input as string)).toEqual({
       workflow: 'preflight',
-      input: {},
+      input: { options: { allowClusterMember: true } },
       maxConcurrency: 5,
     });
   });
