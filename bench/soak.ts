@@ -328,6 +328,14 @@ async function main(): Promise<void> {
   }
   for (const s of secrets) if (logs.includes(s)) leaks.add(s);
 
+  // What the process holds once the soak drops what it kept to check: the engine, the simulator
+  // (its journal of every request included) and the embedded S3.
+  const histories = ended.reduce((n, e) => n + e.histories.length, 0);
+  for (const e of ended) {
+    e.histories.length = 0;
+    e.result?.events.splice(0);
+  }
+  h.logs.length = 0;
   global.gc?.();
   const memory = process.memoryUsage();
   await h.close();
@@ -356,8 +364,9 @@ async function main(): Promise<void> {
     `| open multipart uploads | ${openUploads} |`,
     `| appliance locks left held | ${locks.length} |`,
     '',
-    `Engine memory at the end (after GC${global.gc ? '' : ': not available, run with --expose-gc'}): heap ` +
-      `${mib(memory.heapUsed)} MiB (${mib(heapAtStart)} MiB before the first execution), RSS ${mib(memory.rss)} MiB.`,
+    `Memory at the end, the ${histories} histories and the logs released (after GC${global.gc ? '' : ': not available, run with --expose-gc'}): heap ` +
+      `${mib(memory.heapUsed)} MiB (${mib(heapAtStart)} MiB before the first execution; the simulator's journal holds ` +
+      `${journal.length} requests), RSS ${mib(memory.rss)} MiB.`,
   );
   // Every failure, for whoever looks into one (stderr: not part of the report).
   for (const x of ends.filter((x) => x.e.result?.status === 'FAILED')) {

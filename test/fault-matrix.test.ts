@@ -1,9 +1,10 @@
 import { CASES, readmeRows, rowCells, runCase, type MatrixRow } from './helpers/fault-matrix';
 
 /*
- * Both workflows against every scenario and fault: each must reach its stated end, leave no
- * running fetch, failed bundle, partial object or open multipart upload behind, and leak no secret.
- * The README's "Reliability" table is these rows: regenerate it with `npm run fault-matrix`.
+ * The appliance workflows, the fleet runs and the fleet upgrade against every scenario and fault:
+ * each must reach its stated end, leave no running fetch, failed bundle, partial object or open
+ * multipart upload behind, and leak no secret (a fleet's children included). The README's
+ * "Reliability" table is these rows: regenerate it with `npm run fault-matrix`.
  */
 
 const rows: MatrixRow[] = [];

@@ -2,17 +2,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { SecretError } from '../../lambdas/shared/credentials';
-import { runWorkflow, type ApprovalAnswer, type WorkflowName } from '../../local/engine/engine';
+import { runWorkflow, type ApprovalAnswer, type HistoryEvent, type WorkflowName } from '../../local/engine/engine';
 import { clusterAppliances, type ApplianceOptions } from '../../local/simulator';
 import type { ScenarioName } from '../../local/simulator/scenarios';
 import { simulatedCredentials } from '../../local/simulator/credentials';
 import { bundleInput, failSecondPart, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
 
 /*
- * The fault matrix: the appliance workflows and the fleet upgrade against every simulator scenario and injected fault. Each case
- * states the end it must reach; `runCase` also reports what was asked of the appliance, what is
- * left on it and in S3, so that the README's "Reliability" table is generated from real runs
- * (`npm run fault-matrix`; test/fault-matrix.test.ts fails when the README drifts).
+ * The fault matrix: the appliance workflows, the fleet runs and the fleet upgrade against every
+ * simulator scenario and injected fault. Each case states the end it must reach; `runCase` also
+ * reports what was asked of the appliances, what is left on them and in S3, so that the README's
+ * "Reliability" table is generated from real runs (`npm run fault-matrix`;
+ * test/fault-matrix.test.ts fails when the README drifts).
  */
 
 const MiB = 1024 * 1024;
@@ -20,11 +21,16 @@ const MiB = 1024 * 1024;
 export interface FaultCase {
   workflow: WorkflowName;
   fault: string;
-  /** A fleet upgrade's appliances (default: two standalone and a 3-node cluster) and its input besides `firmware`. */
+  /**
+   * A fleet run's or fleet upgrade's appliances (default: two standalone and a 3-node cluster) and
+   * its input (a fleet upgrade's besides `firmware`).
+   */
   fleet?: { appliances?: ApplianceOptions[]; input?: object; approve?: ApprovalAnswer };
   appliance?: Partial<ApplianceOptions>;
   /** Changes the input's `firmware` (firmware-upgrade). */
   firmware?: object;
+  /** The input's `archive` (support-bundle). */
+  archive?: object;
   options?: object;
   /** Changes the world before the run (secrets, S3, faults, client timeouts). */
   setup?(h: Harness): void | Promise<void>;
@@ -69,6 +75,11 @@ function fleetOf(scenarios: Record<string, ScenarioName> = {}): ApplianceOptions
     scenarios[a.name] ? { ...a, scenario: scenarios[a.name] } : a,
   );
 }
+
+/** A fleet run of the preflight, as the weekly schedule starts it. */
+const PREFLIGHT_RUN = { workflow: 'preflight', input: { targetVersion: '8.0.1' } };
+/** The fault matrix's fleet without its cluster (each cluster member's preflight fails on its own). */
+const STANDALONE: ApplianceOptions[] = [{ name: 'sps-sim-1' }, { name: 'sps-sim-2' }];
 
 export const CASES: FaultCase[] = [
   { workflow: 'firmware-upgrade', fault: 'none (happy path)', expect: 'SUCCEEDED upgraded' },
@@ -279,6 +290,24 @@ export const CASES: FaultCase[] = [
     },
     expect: 'FAILED Sps.PostcheckFailed',
   },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'sessions in progress (reported; the reboot ends them)',
+    appliance: { scenario: 'sessions-active' },
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'a cluster member upgraded on its own',
+    appliance: { scenario: 'cluster-member' },
+    expect: 'FAILED Sps.PreflightFailed',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'corrupted firmware part',
+    appliance: { scenario: 'firmware-corrupted' },
+    expect: 'FAILED Sps.PreflightFailed',
+  },
   { workflow: 'preflight', fault: 'none (healthy appliance)', expect: 'SUCCEEDED verdict pass' },
   { workflow: 'preflight', fault: 'low disk', appliance: { scenario: 'low-disk' }, expect: 'SUCCEEDED verdict fail' },
   {
@@ -307,6 +336,79 @@ export const CASES: FaultCase[] = [
   },
   { workflow: 'preflight', fault: 'wrong password', setup: wrongPassword, expect: 'FAILED Sps.AuthenticationFailed' },
   { workflow: 'preflight', fault: 'untrusted certificate', setup: noCa, expect: 'FAILED Sps.TlsError' },
+  {
+    workflow: 'preflight',
+    fault: 'corrupted firmware part',
+    appliance: { scenario: 'firmware-corrupted' },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'degraded RAID',
+    appliance: { scenario: 'raid-degraded' },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'sessions in progress',
+    appliance: { scenario: 'sessions-active' },
+    expect: 'SUCCEEDED verdict pass',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'sessions in progress, above maxActiveSessions',
+    appliance: { scenario: 'sessions-active' },
+    options: { maxActiveSessions: 0 },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'no system backup policy',
+    appliance: { scenario: 'no-backup-policy' },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'a plugin in use does not support the target',
+    appliance: { scenario: 'plugin-out-of-range-in-use' },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'an unused plugin does not support the target',
+    appliance: { scenario: 'plugin-out-of-range-unused' },
+    expect: 'SUCCEEDED verdict warn',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'a plugin fails its integrity check',
+    appliance: { scenario: 'plugin-integrity-failed' },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'Starling unavailable (integrated product warning)',
+    appliance: { scenario: 'starling-warning' },
+    expect: 'SUCCEEDED verdict warn',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'a cluster member checked on its own',
+    appliance: { scenario: 'cluster-member' },
+    expect: 'SUCCEEDED verdict fail',
+  },
+  {
+    workflow: 'preflight',
+    fault: 'Secrets Manager failure',
+    setup: secretsDown,
+    expect: 'FAILED Secrets.AccessDenied',
+  },
+  {
+    workflow: 'preflight',
+    fault: "input names another endpoint than the credentials secret's",
+    setup: otherEndpoint,
+    expect: 'FAILED Input.Invalid',
+  },
   { workflow: 'support-bundle', fault: 'none (happy path)', expect: 'SUCCEEDED archived' },
   {
     workflow: 'support-bundle',
@@ -376,6 +478,78 @@ export const CASES: FaultCase[] = [
     fault: "input names another endpoint than the credentials secret's",
     setup: otherEndpoint,
     expect: 'FAILED Input.Invalid',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'S3 refuses the upload (access denied)',
+    appliance: { bundleBytes: 20 * MiB },
+    setup: (h) =>
+      failSecondPart(h, { name: 'AccessDenied', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }),
+    expect: 'FAILED S3.ArchiveRejected',
+  },
+  {
+    workflow: 'support-bundle',
+    fault: 'no such bucket',
+    archive: { bucket: 'no-such-bucket' },
+    expect: 'FAILED S3.ArchiveRejected',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'support-bundle: none (happy path)',
+    fleet: { input: { workflow: 'support-bundle' } },
+    expect: 'SUCCEEDED 5 succeeded',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'support-bundle: the bundle fails on one appliance',
+    fleet: { appliances: fleetOf({ 'sps-sim-2': 'bundle-fails' }), input: { workflow: 'support-bundle' } },
+    expect: 'FAILED Fleet.ChildrenFailed',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'support-bundle: an appliance that is not registered',
+    fleet: { input: { workflow: 'support-bundle', appliances: ['sps-sim-1', 'sps-sim-9', 'sps-sim-2'] } },
+    expect: 'FAILED Fleet.ChildrenFailed',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'preflight: none (two healthy standalone appliances)',
+    fleet: { appliances: STANDALONE, input: PREFLIGHT_RUN },
+    expect: 'SUCCEEDED 2 succeeded',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'preflight: healthy fleet with a cluster (each member checked alone fails cluster-membership)',
+    fleet: { input: PREFLIGHT_RUN },
+    expect: 'FAILED Fleet.ChildrenFailed',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'preflight: healthy fleet with a cluster, options.allowClusterMember',
+    fleet: { input: { ...PREFLIGHT_RUN, input: { targetVersion: '8.0.1', options: { allowClusterMember: true } } } },
+    expect: 'SUCCEEDED 5 succeeded',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'preflight: one appliance fails a check (degraded RAID)',
+    fleet: {
+      appliances: [{ name: 'sps-sim-1' }, { name: 'sps-sim-2', scenario: 'raid-degraded' }],
+      input: PREFLIGHT_RUN,
+    },
+    expect: 'FAILED Fleet.ChildrenFailed',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'preflight: one appliance refuses the login',
+    setup: wrongPassword,
+    fleet: { appliances: STANDALONE, input: PREFLIGHT_RUN },
+    expect: 'FAILED Fleet.ChildrenFailed',
+  },
+  {
+    workflow: 'fleet-run',
+    fault: 'preflight: an appliance that is not registered',
+    fleet: { appliances: STANDALONE, input: { ...PREFLIGHT_RUN, appliances: ['sps-sim-1', 'sps-sim-9', 'sps-sim-2'] } },
+    expect: 'FAILED Fleet.ChildrenFailed',
   },
   { workflow: 'fleet-upgrade', fault: 'none (happy path)', expect: 'SUCCEEDED 5 upgraded' },
   {
@@ -449,47 +623,114 @@ const short = (path: string) =>
     .replace(/\/[0-9a-f-]{36}/, '')
     .replace(/slots\/\d+/, 'slot');
 
+/** The mutating calls (POST/DELETE) the appliances received, in order, deduplicated. */
+const changesOf = (h: Harness) => [
+  ...new Set(
+    h.sim.journal
+      .entries()
+      .filter((e) => e.method === 'POST' || e.method === 'DELETE')
+      .map((e) => `${e.method} ${short(e.path)}`),
+  ),
+];
+
 /**
- * A fleet upgrade's case: what every appliance was asked to change (and which got an upgrade POST),
- * what is left running anywhere, and the report in S3.
+ * Every fetch and bundle job left on the appliances (in a fleet, named by appliance); throws when
+ * the run left a fetch of its own running or a failed bundle job of its own.
+ */
+function leftBehind(h: Harness, c: FaultCase): string {
+  const journal = h.sim.journal.entries();
+  const on = (name: string) => (h.sim.appliances.length > 1 ? ` on ${name}` : '');
+  const left = h.sim.appliances.flatMap((a) => {
+    const { fetchJobs, bundles } = a.state();
+    const ours = bundles.filter((b) => journal.some((e) => e.path.includes(b.key)));
+    if (fetchJobs.some((j) => !j.operator && (j.status === 'queued' || j.status === 'in-progress')))
+      throw new Error(`${c.fault}: the run left a fetch running${on(a.name)}`);
+    if (ours.some((b) => b.status === 'failed'))
+      throw new Error(`${c.fault}: a failed bundle job was left${on(a.name)}`);
+    return [
+      ...fetchJobs.map((j) => `fetch ${j.status}${j.operator ? " (someone else's)" : ''}${on(a.name)}`),
+      ...bundles.map((b) => `bundle ${b.status}${ours.includes(b) ? '' : " (someone else's)"}${on(a.name)}`),
+    ];
+  });
+  return left.join(', ') || 'nothing';
+}
+
+/** The objects in S3; throws when a multipart upload was left open. */
+async function storedObjects(h: Harness, c: FaultCase) {
+  if (!h.s3) return [];
+  const orphans = h.s3.orphanUploads();
+  if (orphans.length) throw new Error(`${c.fault}: ${orphans.length} multipart upload(s) left open`);
+  return h.s3.objects();
+}
+
+/**
+ * A fleet run's or a fleet upgrade's case: what the appliances were asked to change (and which got
+ * an upgrade POST), what is left on them, the reports (and, for archival, the bundles) in S3. The
+ * secret scan covers the parent's history and every child's.
  */
 async function runFleetCase(c: FaultCase): Promise<MatrixRow> {
   const h = await startHarness(c.fleet?.appliances ?? fleetOf(), { s3: true });
   try {
     await c.setup?.(h);
+    const input = {
+      ...(c.workflow === 'fleet-upgrade' && { firmware: firmwareInput(h).firmware }),
+      ...c.fleet?.input,
+    } as { workflow?: string };
+    const childEvents: HistoryEvent[] = [];
+    let running = 0;
     const result = await runWorkflow({
-      workflow: 'fleet-upgrade',
-      input: { firmware: firmwareInput(h).firmware, ...c.fleet?.input },
+      workflow: c.workflow,
+      input,
       deps: h.deps,
       wait: async (seconds) => h.sim.clock.advance(seconds * 1000),
+      onChild: () => {
+        running++;
+        return {
+          onEvent: (e: HistoryEvent) => {
+            childEvents.push(e);
+            if (/^Execution(Succeeded|Failed|Aborted)$/.test(e.type)) running--;
+          },
+        };
+      },
       ...(c.fleet?.approve && { onApprovalRequest: async () => c.fleet!.approve! }),
     });
-    if (leakedSecrets(h, result).length)
-      throw new Error(`${c.fault}: a secret leaked into the history, logs or output`);
-    const summary = (result.output as { summary?: { upgraded: number } } | undefined)?.summary;
-    const end = result.status === 'SUCCEEDED' ? `SUCCEEDED ${summary?.upgraded} upgraded` : `FAILED ${result.error}`;
-    const entries = h.sim.journal.entries();
-    const changes = [
+    // A child may outlive its fleet: the row describes the appliances once every child has ended.
+    for (let waited = 0; running > 0; waited += 100) {
+      if (waited >= 30_000)
+        throw new Error(`${c.fault}: ${running} child execution(s) still running 30 s after the end`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (leakedSecrets(h, { ...result, events: [...result.events, ...childEvents] }).length)
+      throw new Error(`${c.fault}: a secret leaked into the history (the parent's or a child's), logs or output`);
+    const summary = (result.output as { summary?: { upgraded?: number; succeeded?: number } } | undefined)?.summary;
+    const end =
+      result.status === 'FAILED'
+        ? `FAILED ${result.error}`
+        : c.workflow === 'fleet-upgrade'
+          ? `SUCCEEDED ${summary?.upgraded} upgraded`
+          : `SUCCEEDED ${summary?.succeeded} succeeded`;
+    const changes = changesOf(h);
+    const upgraded = [
       ...new Set(
-        entries.filter((e) => e.method === 'POST' || e.method === 'DELETE').map((e) => `${e.method} ${short(e.path)}`),
+        h.sim.journal
+          .entries()
+          .filter((e) => e.path === '/api/firmware/upgrade')
+          .map((e) => e.appliance),
       ),
     ];
-    const upgraded = [...new Set(entries.filter((e) => e.path === '/api/firmware/upgrade').map((e) => e.appliance))];
-    const running = h.sim.appliances.flatMap((a) =>
-      a
-        .state()
-        .fetchJobs.filter((j) => j.status === 'queued' || j.status === 'in-progress')
-        .map(() => `fetch running on ${a.name}`),
-    );
-    if (running.length) throw new Error(`${c.fault}: ${running.join(', ')}`);
-    const objects = await h.s3!.objects();
+    const leftOnAppliance = leftBehind(h, c);
+    const objects = await storedObjects(h, c);
+    const reports = `reports/${c.workflow === 'fleet-upgrade' ? c.workflow : input.workflow}/`;
+    const bundles = objects.filter((o) => !o.key.startsWith('reports/')).length;
     return {
       workflow: c.workflow,
       fault: c.fault,
       end,
       changes: `${changes.join(', ') || 'none'}${upgraded.length ? `; upgrade POSTs: ${upgraded.join(', ')}` : ''}`,
-      leftOnAppliance: 'no running fetch',
-      s3: `${objects.filter((o) => o.key.startsWith('reports/fleet-upgrade/')).length} report object(s)`,
+      leftOnAppliance,
+      s3:
+        `${objects.filter((o) => o.key.startsWith(reports)).length} report object(s)` +
+        (input.workflow === 'support-bundle' ? `, ${bundles} bundle object(s), 0 open upload(s)` : ''),
       secrets: 'none leaked',
     };
   } finally {
@@ -499,7 +740,7 @@ async function runFleetCase(c: FaultCase): Promise<MatrixRow> {
 
 /** Runs one case and describes its outcome; throws (with the reason) when an invariant breaks. */
 export async function runCase(c: FaultCase): Promise<MatrixRow> {
-  if (c.workflow === 'fleet-upgrade') return runFleetCase(c);
+  if (c.workflow === 'fleet-upgrade' || c.workflow === 'fleet-run') return runFleetCase(c);
   const h = await startHarness([{ name: 'sps-sim-1', ...c.appliance }], { s3: c.workflow === 'support-bundle' });
   try {
     await c.setup?.(h);
@@ -508,51 +749,24 @@ export async function runCase(c: FaultCase): Promise<MatrixRow> {
         ? firmwareInput(h, { firmware: c.firmware, options: c.options })
         : c.workflow === 'preflight'
           ? { appliance: h.ref(), targetVersion: '8.0.1', ...(c.options ? { options: c.options } : {}) }
-          : bundleInput(h, { options: c.options });
+          : bundleInput(h, { archive: c.archive, options: c.options });
     const result = await h.run(c.workflow, input, c.onWait ? () => c.onWait!(h) : undefined);
     if (leakedSecrets(h, result).length)
       throw new Error(`${c.fault}: a secret leaked into the history, logs or output`);
     const output = result.output as { outcome?: string; verdict?: string } | undefined;
     const outcome = output?.outcome ?? (output?.verdict ? `verdict ${output.verdict}` : 'archived');
     const end = result.status === 'SUCCEEDED' ? `SUCCEEDED ${outcome}` : `FAILED ${result.error}`;
-    const changes = [
-      ...new Set(
-        h.sim.journal
-          .entries()
-          .filter((e) => e.method === 'POST' || e.method === 'DELETE')
-          .map((e) => `${e.method} ${short(e.path)}`),
-      ),
-    ];
-    const state = h.sim.appliance('sps-sim-1').state();
-    const ourFetches = state.fetchJobs.filter((j) => !j.operator);
-    const unfinishedFetches = ourFetches.filter((j) => j.status === 'queued' || j.status === 'in-progress');
-    const ourBundles = state.bundles.filter((b) => h.sim.journal.entries().some((e) => e.path.includes(b.key)));
-    const left = [
-      ...state.fetchJobs.map((j) => `fetch ${j.status}${j.operator ? " (someone else's)" : ''}`),
-      ...state.bundles.map((b) => `bundle ${b.status}${ourBundles.includes(b) ? '' : " (someone else's)"}`),
-    ];
-    const objects = h.s3 ? await h.s3.objects() : [];
-    const orphans = h.s3 ? h.s3.orphanUploads() : [];
-    // Invariants of every run, whatever the fault.
-    if (unfinishedFetches.length && result.status === 'FAILED')
-      throw new Error(`${c.fault}: a failed run left a fetch running`);
-    if (orphans.length) throw new Error(`${c.fault}: ${orphans.length} multipart upload(s) left open`);
+    // Invariants of every run, whatever the fault (leftBehind and storedObjects check theirs).
+    const leftOnAppliance = leftBehind(h, c);
+    const objects = await storedObjects(h, c);
     if (result.status === 'FAILED' && objects.length) throw new Error(`${c.fault}: a failed run stored an object`);
-    if (
-      c.workflow === 'support-bundle' &&
-      result.status === 'FAILED' &&
-      result.error !== 'S3.ArchiveFailed' &&
-      ourBundles.some((b) => b.status === 'failed')
-    ) {
-      throw new Error(`${c.fault}: a failed bundle job was left on the appliance`);
-    }
     return {
       workflow: c.workflow,
       fault: c.fault,
       end,
-      changes: changes.join(', ') || 'none',
-      leftOnAppliance: left.join(', ') || 'nothing',
-      s3: c.workflow === 'support-bundle' ? `${objects.length} object(s), ${orphans.length} open upload(s)` : 'n/a',
+      changes: changesOf(h).join(', ') || 'none',
+      leftOnAppliance,
+      s3: c.workflow === 'support-bundle' ? `${objects.length} object(s), 0 open upload(s)` : 'n/a',
       secrets: 'none leaked',
     };
   } finally {
