@@ -34,7 +34,7 @@ const MiB = 1024 * 1024;
  * the clock at each Wait, as single runs do, would let one execution's wait age every other's
  * deadlines: a lock waiter's 30 minutes would pass while its holder stood still.)
  */
-const TIME_SCALE = 600;
+const TIME_SCALE = 120;
 
 /** A Wait state's pause at TIME_SCALE, ended early when the execution stops. */
 function scaledWait(seconds: number, signal?: AbortSignal): Promise<void> {
@@ -360,7 +360,7 @@ async function main(): Promise<void> {
     `| ended in a state the README does not document (or did not end) | ${undocumented.length} |`,
     `| secrets (passwords, session ids) found in histories, outputs, causes or logs | ${leaks.size} |`,
     `| fetches left on an appliance | ${fetchesLeft.length} |`,
-    `| bundle jobs left on an appliance (beyond the finished ones an S3 failure keeps) | ${orphanBundles} |`,
+    `| bundle jobs left on an appliance (beyond the finished ones a failed archive keeps) | ${orphanBundles} |`,
     `| open multipart uploads | ${openUploads} |`,
     `| appliance locks left held | ${locks.length} |`,
     '',
