@@ -24,7 +24,7 @@ interface WorkerResult {
  * Rounds of one run of each mode, the order turning from round to round: the machine's drift hits
  * every side of a round alike, and each ratio is taken within its round.
  */
-const ROUNDS = 5;
+const ROUNDS = 7;
 const MODES = ['raw', 'archive', 'lib-storage'] as const;
 type Mode = (typeof MODES)[number];
 
