@@ -44,6 +44,19 @@ const secretsDown = (h: Harness) => {
     throw new SecretError('Secrets.AccessDenied', 'Cannot read secret "sps/sps-sim-1": AccessDeniedException');
   };
 };
+/** Secrets Manager cannot be reached (a VPC without a route to it): `failures` reads fail, then it answers. */
+const secretsUnreachable = (failures: number) => (h: Harness) => {
+  const read = h.secrets.get.bind(h.secrets);
+  let left = failures;
+  h.secrets.get = async (id) => {
+    if (left-- > 0)
+      throw new SecretError(
+        'Secrets.Unavailable',
+        `Cannot read secret "${id}": Secrets Manager cannot be reached (ETIMEDOUT)`,
+      );
+    return read(id);
+  };
+};
 const wrongPassword = async (h: Harness) => {
   const a = h.sim.appliance('sps-sim-1');
   await h.secrets.put(
@@ -176,6 +189,18 @@ export const CASES: FaultCase[] = [
     fault: 'Secrets Manager failure',
     setup: secretsDown,
     expect: 'FAILED Secrets.AccessDenied',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'Secrets Manager unreachable for two reads (retried)',
+    setup: secretsUnreachable(2),
+    expect: 'SUCCEEDED upgraded',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'Secrets Manager unreachable (no route from the VPC)',
+    setup: secretsUnreachable(Infinity),
+    expect: 'FAILED Secrets.Unavailable',
   },
   {
     workflow: 'firmware-upgrade',
