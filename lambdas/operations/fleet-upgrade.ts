@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { RELEASE_EVENT } from './catalog';
-import { resolveAppliance, SecretError } from '../shared/credentials';
+import { resolveAppliance, SecretError, type ResolvedAppliance } from '../shared/credentials';
 import { sameVersion } from '../shared/versions';
 import { errorText, NamedError } from '../shared/errors';
 import { fleetReportKey, registeredNames } from '../shared/fleet';
@@ -13,13 +13,7 @@ import {
   type InventoryEntry,
 } from '../shared/fleet-upgrade';
 import { fleetUpgradeInputSchema } from '../shared/fleet-upgrade-input';
-import {
-  InputInvalidError,
-  parseInput,
-  unwrapEvent,
-  type ApplianceRef,
-  type ApplianceReference,
-} from '../shared/input';
+import { InputInvalidError, parseInput, unwrapEvent, type ApplianceReference } from '../shared/input';
 import type { OperationContext } from '../shared/operation';
 import { spsOperation } from '../shared/sps-operation';
 import type { SpsClient } from '../shared/sps/client';
@@ -87,7 +81,7 @@ const REGISTRY_PROBLEMS = new Set(['Secrets.NotFound', 'Secrets.Invalid']);
 async function resolveFleet(
   ctx: OperationContext,
   given: { appliances?: ApplianceReference[]; cluster?: string },
-): Promise<Array<{ ref: ApplianceReference; appliance: ApplianceRef; cluster: string | null }>> {
+): Promise<Array<ResolvedAppliance & { ref: ApplianceReference; cluster: string | null }>> {
   const prefix = ctx.deps.credentialsSecretPrefix;
   const refs =
     given.appliances ?? registeredNames(await ctx.deps.secrets.list(prefix), prefix).names.map((name) => ({ name }));
@@ -96,10 +90,10 @@ async function resolveFleet(
     settle(resolveAppliance(ctx.deps.secrets, ref, prefix)),
   );
   const problems: string[] = [];
-  const fleet: Array<{ ref: ApplianceReference; appliance: ApplianceRef; cluster: string | null }> = [];
+  const fleet: Array<ResolvedAppliance & { ref: ApplianceReference; cluster: string | null }> = [];
   resolved.forEach((r, i) => {
     if (r.ok) {
-      fleet.push({ ref: refs[i]!, appliance: r.value.appliance, cluster: r.value.credentials.cluster ?? null });
+      fleet.push({ ref: refs[i]!, ...r.value, cluster: r.value.credentials.cluster ?? null });
     } else if (r.error instanceof InputInvalidError) {
       problems.push(
         ...r.error.problems.map((p) => `${where(i)}: ${p.replace(/^appliance\.endpoint: /, 'endpoint: ')}`),
@@ -160,9 +154,7 @@ export const planFleetUpgrade = spsOperation(
   async ({ input }, ctx) => {
     const given = parseInput(fleetUpgradeInputSchema, releaseInput(input));
     const fleet = await resolveFleet(ctx, given);
-    const found = await mapPool(fleet, INVENTORY_CONCURRENCY, async (a) =>
-      settle(ctx.sps(a.appliance).then(inventory)),
-    );
+    const found = await mapPool(fleet, INVENTORY_CONCURRENCY, async (a) => settle(ctx.sps(a).then(inventory)));
     const unreadable = found.flatMap((r, i) => (r.ok ? [] : [`${fleet[i]!.appliance.name} (${errorText(r.error)})`]));
     if (unreadable.length > 0) {
       throw new NamedError(
@@ -209,8 +201,9 @@ export const readUpgradeNotes = spsOperation(
   }),
   async ({ executionName, appliance: value, expectedVersion }, ctx) => {
     const ref = typeof value === 'string' ? { name: value } : (value as { name: string; credentialsSecretId?: string });
-    const { appliance } = await resolveAppliance(ctx.deps.secrets, ref, ctx.deps.credentialsSecretPrefix);
-    const sps = await ctx.sps(appliance);
+    const resolved = await resolveAppliance(ctx.deps.secrets, ref, ctx.deps.credentialsSecretPrefix);
+    const { appliance } = resolved;
+    const sps = await ctx.sps(resolved);
     const { slots } = await sps.listFirmwareSlots();
     const slot = slots.find((s) => sameVersion(s.version, expectedVersion));
     if (!slot?.upgradeNotes) {

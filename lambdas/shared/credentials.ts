@@ -67,6 +67,12 @@ const sameEndpoint = (a: string, b: string): boolean => {
   return x.origin === y.origin && x.pathname.replace(/\/+$/, '') === y.pathname.replace(/\/+$/, '');
 };
 
+/** An appliance with its credentials secret read: what `resolveAppliance` returns. */
+export interface ResolvedAppliance {
+  appliance: ApplianceRef;
+  credentials: Credentials;
+}
+
 /**
  * The appliance as the workflow steps use it: its credentials secret read, and an `endpoint` the
  * reference gives checked against the one the secret names (`Input.Invalid`, before any request).
@@ -75,7 +81,7 @@ export async function resolveAppliance(
   secrets: SecretStore,
   ref: ApplianceReference,
   prefix: string,
-): Promise<{ appliance: ApplianceRef; credentials: Credentials }> {
+): Promise<ResolvedAppliance> {
   const credentialsSecretId = credentialsSecretIdOf(ref, prefix);
   const credentials = await readCredentials(secrets, credentialsSecretId);
   if (ref.endpoint !== undefined && !sameEndpoint(ref.endpoint, credentials.endpoint)) {

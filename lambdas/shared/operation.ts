@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod/mini';
-import { sessionSecretId } from './credentials';
+import { sessionSecretId, type ResolvedAppliance } from './credentials';
 import { errorText, isContractError, NamedError, SpsAuthenticationError } from './errors';
 import type { ApplianceRef } from './input';
 import { parseInput } from './input';
@@ -39,8 +39,11 @@ export interface OperationContext<N extends OptionalDep = never> {
   deps: DepsWith<N>;
   log: LogPort;
   now(): number;
-  /** The SPS client of the event's appliance: credentials from its secret, session in its session secret. */
-  sps(appliance: ApplianceRef): Promise<SpsClient>;
+  /**
+   * The SPS client of an appliance: credentials from its secret (read here, unless the appliance
+   * comes resolved with them already), session in its session secret.
+   */
+  sps(appliance: ApplianceRef | ResolvedAppliance): Promise<SpsClient>;
   sessionSecretId(appliance: ApplianceRef): string;
 }
 
@@ -74,7 +77,7 @@ export const invocationLog = new AsyncLocalStorage<LogPort>();
 
 /** How an SPS operation gets its appliance's client (`spsOperation`); other operations have none. */
 export interface SpsClients {
-  clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient>;
+  clientFor(deps: Deps, appliance: ApplianceRef | ResolvedAppliance): Promise<SpsClient>;
   /** After a refused login: the next call reads the credentials secret again. */
   forget(deps: Deps, appliance: ApplianceRef): void;
 }

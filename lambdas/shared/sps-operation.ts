@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { resolveAppliance, SecretSessionStore, sessionSecretId } from './credentials';
+import { resolveAppliance, SecretSessionStore, sessionSecretId, type ResolvedAppliance } from './credentials';
 import type { ApplianceRef } from './input';
 import {
   invocationLog,
@@ -29,7 +29,9 @@ const cache = new WeakMap<Deps, Map<string, Promise<SpsClient>>>();
     error: (m, a) => invocationLog.getStore()?.error(m, a),
   };
 
-function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
+function clientFor(deps: Deps, given: ApplianceRef | ResolvedAppliance): Promise<SpsClient> {
+  const resolved = 'credentials' in given ? given : undefined;
+  const appliance = resolved?.appliance ?? (given as ApplianceRef);
   let byAppliance = cache.get(deps);
   if (!byAppliance) cache.set(deps, (byAppliance = new Map()));
   const key = JSON.stringify([appliance.name, appliance.endpoint, appliance.credentialsSecretId]);
@@ -37,11 +39,8 @@ function clientFor(deps: Deps, appliance: ApplianceRef): Promise<SpsClient> {
   if (!client) {
     client = (async () => {
       // The credentials go only to the endpoint their secret names, whatever the step was given.
-      const { appliance: bound, credentials } = await resolveAppliance(
-        deps.secrets,
-        appliance,
-        deps.credentialsSecretPrefix,
-      );
+      const { appliance: bound, credentials } =
+        resolved ?? (await resolveAppliance(deps.secrets, appliance, deps.credentialsSecretPrefix));
       return new SpsClient({
         endpoint: bound.endpoint,
         credentials: {

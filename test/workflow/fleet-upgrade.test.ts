@@ -142,12 +142,16 @@ describe('fleet upgrade', () => {
     );
   });
 
-  it('refuses an incomplete cluster before any change anywhere', async () => {
+  it('refuses an incomplete cluster before any change anywhere, having read each credentials secret once', async () => {
     h = await startHarness([...standalone(1), ...clusterAppliances('east', 3)], { s3: true });
+    const read = h.deps.secrets.get.bind(h.deps.secrets);
+    const reads: string[] = [];
+    h.deps.secrets.get = (id) => (id.startsWith('sps/') && reads.push(id), read(id));
     const { result, children } = await fleetUpgrade(h, { firmware, appliances: ['sps-1', 'east-1', 'east-2'] });
     expectFailure(result, 'Fleet.IncompleteCluster');
     expect(children).toEqual([]);
     expect(mutating(h)).toEqual([]);
+    expect(reads.sort()).toEqual(['sps/east-1', 'sps/east-2', 'sps/sps-1']);
   });
 
   it('ends in Secrets.Unavailable, not Input.Invalid, when Secrets Manager fails while planning (retried first)', async () => {
