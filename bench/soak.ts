@@ -103,6 +103,11 @@ interface Planned {
 function plan(): Planned {
   const appliance = pick(NAMES);
   const fault = pick(FAULTS);
+  const others = (n: number) =>
+    some(
+      NAMES.filter((name) => name !== appliance),
+      n,
+    );
   const roll = rand();
   if (roll < 0.3) {
     const dryRun = rand() < 0.5;
@@ -125,13 +130,7 @@ function plan(): Planned {
   }
   if (roll < 0.95) {
     const workflow = pick(['support-bundle', 'preflight'] as const);
-    const appliances = [
-      appliance,
-      ...some(
-        NAMES.filter((n) => n !== appliance),
-        1 + Math.floor(rand() * 4),
-      ),
-    ];
+    const appliances = [appliance, ...others(1 + Math.floor(rand() * 4))];
     return {
       workflow: 'fleet-run',
       appliance,
@@ -139,13 +138,7 @@ function plan(): Planned {
       input: () => ({ workflow, appliances, input: workflow === 'preflight' ? { targetVersion: '8.0.1' } : {} }),
     };
   }
-  const appliances = [
-    appliance,
-    ...some(
-      NAMES.filter((n) => n !== appliance),
-      2,
-    ),
-  ];
+  const appliances = [appliance, ...others(2)];
   return {
     workflow: 'fleet-upgrade',
     appliance,
