@@ -278,6 +278,26 @@ describe('firmware upgrade', () => {
     expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(refused);
   });
 
+  it('rides out a Secrets Manager outage during the reboot watch: a false failure after a real upgrade is the worst end', async () => {
+    h = await startHarness([{ name: 'sps-sim-1' }]);
+    const harness = h;
+    const write = h.deps.secrets.put.bind(h.deps.secrets);
+    let refused = 0;
+    // The reboot watch logs in afresh and stores the session: the first two writes after the upgrade POST fail.
+    h.deps.secrets.put = async (id, value) => {
+      const upgraded = harness.sim.journal.entries().some((e) => e.path === '/api/firmware/upgrade');
+      if (upgraded && refused < 2) {
+        refused++;
+        throw new SecretError('Secrets.Unavailable', `Cannot write secret "${id}": ThrottlingException`);
+      }
+      return write(id, value);
+    };
+    const result = await h.run('firmware-upgrade', firmwareInput(h));
+    expect(result.output).toMatchObject({ outcome: 'upgraded' });
+    expect(refused).toBe(2);
+    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Reboot status')).toHaveLength(2);
+  });
+
   it('rides out 5xx bursts on status polls', async () => {
     const { h, result } = await run({ scenario: 'flaky-5xx' });
     expect(result.output).toMatchObject({ outcome: 'upgraded' });
