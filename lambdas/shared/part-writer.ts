@@ -27,12 +27,12 @@ export interface PartTarget {
  * One object written chunk by chunk as a multipart upload, with at most QUEUE_SIZE parts in
  * flight, and hashed (SHA-256) as it goes: each chunk as it arrives, while it is still in the
  * CPU's cache (hashing whole parts later, even on a thread of their own, cost twice the CPU for
- * no more throughput: bench, `archive.cpu_overhead`). Chunks are copied into a fixed pool of QUEUE_SIZE + 1
- * part buffers, each reused once its part is stored and hashed, so memory stays flat whatever the
- * size and there is nothing for the GC to do (lib-storage concatenates every part into a fresh
- * buffer; that copy and its garbage cost a quarter of the throughput). A part is sent only
- * once more data follows it, so an object that fits in one part becomes a single PutObject. A
- * part's body is a buffer, so the SDK can retry a part.
+ * no more throughput: bench, `archive.cpu_overhead`). Chunks are copied into a fixed pool of
+ * QUEUE_SIZE + 1 part buffers, each reused once its part is stored, so memory stays flat whatever
+ * the size and there is nothing for the GC to do (lib-storage concatenates every part into a fresh
+ * buffer; that copy and its garbage cost a quarter of the throughput). A part is sent only once
+ * more data follows it, so an object that fits in one part becomes a single PutObject. A part's
+ * body is a buffer, so the SDK can retry a part.
  */
 export class PartWriter {
   private written = 0;
