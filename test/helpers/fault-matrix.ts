@@ -6,7 +6,15 @@ import { runWorkflow, type ApprovalAnswer, type HistoryEvent, type WorkflowName 
 import { clusterAppliances, type ApplianceOptions } from '../../local/simulator';
 import type { ScenarioName } from '../../local/simulator/scenarios';
 import { simulatedCredentials } from '../../local/simulator/credentials';
-import { bundleInput, failSecondPart, firmwareInput, leakedSecrets, startHarness, type Harness } from './workflow';
+import {
+  bundleInput,
+  failSecondPart,
+  firmwareInput,
+  leakedSecrets,
+  refuseSecrets,
+  startHarness,
+  type Harness,
+} from './workflow';
 
 /*
  * The fault matrix: the appliance workflows, the fleet runs and the fleet upgrade against every
@@ -46,16 +54,8 @@ const secretsDown = (h: Harness) => {
 };
 /** Secrets Manager cannot be reached (a VPC without a route to it): `failures` reads fail, then it answers. */
 const secretsUnreachable = (failures: number) => (h: Harness) => {
-  const read = h.secrets.get.bind(h.secrets);
   let left = failures;
-  h.secrets.get = async (id) => {
-    if (left-- > 0)
-      throw new SecretError(
-        'Secrets.Unavailable',
-        `Cannot read secret "${id}": Secrets Manager cannot be reached (ETIMEDOUT)`,
-      );
-    return read(id);
-  };
+  refuseSecrets(h.secrets, (_id, write) => !write && left-- > 0);
 };
 const wrongPassword = async (h: Harness) => {
   const a = h.sim.appliance('sps-sim-1');
@@ -201,6 +201,16 @@ export const CASES: FaultCase[] = [
     fault: 'Secrets Manager unreachable (no route from the VPC)',
     setup: secretsUnreachable(Infinity),
     expect: 'FAILED Secrets.Unavailable',
+  },
+  {
+    workflow: 'firmware-upgrade',
+    fault: 'Secrets Manager unreachable for two writes during the reboot watch (retried)',
+    setup: (h) => {
+      let left = 2;
+      const posted = () => h.sim.journal.entries().some((e) => e.path === '/api/firmware/upgrade');
+      refuseSecrets(h.secrets, (_id, write) => write && posted() && left-- > 0);
+    },
+    expect: 'SUCCEEDED upgraded',
   },
   {
     workflow: 'firmware-upgrade',
@@ -591,6 +601,12 @@ export const CASES: FaultCase[] = [
       await h.secrets.put('sps/sps-sim-2', JSON.stringify({ ...simulatedCredentials(h.sim, a), password: 'wrong' }));
     },
     expect: 'FAILED Fleet.InventoryFailed',
+  },
+  {
+    workflow: 'fleet-upgrade',
+    fault: "Secrets Manager unreachable for one appliance's secret (planning)",
+    setup: (h) => void refuseSecrets(h.secrets, (id, write) => !write && id === 'sps/sps-sim-2'),
+    expect: 'FAILED Secrets.Unavailable',
   },
   {
     workflow: 'fleet-upgrade',

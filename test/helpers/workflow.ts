@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { SESSION_SECRET_PREFIX } from '../../lambdas/operations/catalog';
 import { s3Client } from '../../lambdas/shared/archive';
+import { SecretError } from '../../lambdas/shared/credentials';
 import type { Deps } from '../../lambdas/shared/operation';
+import type { SecretStore } from '../../lambdas/shared/ports';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../local/s3/embedded';
 import { LocalSecretStore, recordingLogger, type LogRecord } from '../../local/engine/adapters';
 import {
@@ -179,6 +181,26 @@ export async function runFleet(
   expect(h.secretValues().filter((secret) => childHistory.includes(secret))).toEqual([]);
   if (children.length > 0) expect(childEvents.length).toBeGreaterThan(0);
   return { result, children, mostAtOnce };
+}
+
+/**
+ * Makes Secrets Manager fail with `Secrets.Unavailable` (as the AWS store does when throttled or
+ * unreachable) on each read or write `refuse` picks; returns how many it has refused so far.
+ */
+export function refuseSecrets(store: SecretStore, refuse: (id: string, write: boolean) => boolean): () => number {
+  const [get, put] = [store.get.bind(store), store.put.bind(store)];
+  let refused = 0;
+  const check = (id: string, write: boolean) => {
+    if (!refuse(id, write)) return;
+    refused++;
+    throw new SecretError(
+      'Secrets.Unavailable',
+      `Cannot ${write ? 'write' : 'read'} secret "${id}": Secrets Manager cannot be reached (ETIMEDOUT)`,
+    );
+  };
+  store.get = async (id) => (check(id, false), get(id));
+  store.put = async (id, value, description) => (check(id, true), put(id, value, description));
+  return () => refused;
 }
 
 /** Makes the archive's S3 client fail on the second multipart part, as an S3 outage mid-upload would. */
