@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { OPERATION_SPECS, type OperationName } from '../lambdas/operations/catalog';
 import type { SecretStore } from '../lambdas/shared/ports';
 import { runWorkflow, type HistoryEvent, type RunOptions } from '../local/engine/engine';
-import { bundleInput, startHarness } from '../test/helpers/workflow';
+import { bundleInput, startHarness, type Harness } from '../test/helpers/workflow';
 import type { Figure } from './figures';
 
 /*
@@ -49,8 +49,8 @@ export interface Usage {
 const S3_READS = /^(Get|Head)/;
 
 /**
- * Counts what runs use: pass `onEvent` and `onChild` to the engine (every execution's events,
- * children's included), `countS3` and `countSecrets` the clients they call, then read `usage()`.
+ * Counts what runs use: give the engine `watch(h)` (or `onEvent`, `onChild` and the clients wrapped
+ * by `countS3` and `countSecrets`), then read `usage()`.
  */
 export function meter() {
   const executions: HistoryEvent[][] = [];
@@ -62,30 +62,38 @@ export function meter() {
     executions.push(events);
     return (e: HistoryEvent) => void events.push(e);
   };
+  const onEvent = track();
+  const onChild = (): Pick<RunOptions, 'onEvent'> => ({ onEvent: track() });
+  const countS3 = (client: S3Client) => {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (S3_READS.test(context.commandName ?? '')) s3Reads++;
+        else s3Writes++;
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'costMeter' },
+    );
+  };
+  const countSecrets = (store: SecretStore): SecretStore =>
+    new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          secretsCalls++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
   return {
-    onEvent: track(),
-    onChild: (): Pick<RunOptions, 'onEvent'> => ({ onEvent: track() }),
-    countS3(client: S3Client) {
-      client.middlewareStack.add(
-        (next, context) => (args) => {
-          if (S3_READS.test(context.commandName ?? '')) s3Reads++;
-          else s3Writes++;
-          return next(args);
-        },
-        { step: 'finalizeRequest', name: 'costMeter' },
-      );
-    },
-    countSecrets(store: SecretStore): SecretStore {
-      return new Proxy(store, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver) as unknown;
-          if (typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            secretsCalls++;
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
+    onEvent,
+    onChild,
+    countS3,
+    countSecrets,
+    /** The run options that meter a run on `h`: its events and its children's, its secret and S3 calls (call once). */
+    watch(h: Harness): Pick<RunOptions, 'deps' | 'onEvent' | 'onChild'> {
+      if (h.s3) countS3(h.s3.client);
+      return { deps: { ...h.deps, secrets: countSecrets(h.deps.secrets) }, onEvent, onChild };
     },
     usage(): Usage {
       const usage: Usage = { transitions: 0, lambdaRequests: 0, gbSeconds: 0, s3Writes, s3Reads, secretsCalls };
@@ -145,12 +153,10 @@ export async function archiveCostFigures(log: (line: string) => void): Promise<F
   const h = await startHarness([{ name: 'sps-bench-1', bundleBytes: 1024 ** 3 }], { s3: true });
   try {
     const m = meter();
-    m.countS3(h.s3!.client);
     const result = await runWorkflow({
       workflow: 'support-bundle',
       input: bundleInput(h),
-      deps: { ...h.deps, secrets: m.countSecrets(h.deps.secrets) },
-      onEvent: m.onEvent,
+      ...m.watch(h),
       wait: async (seconds) => h.sim.clock.advance(seconds * 1000),
     });
     if (result.status !== 'SUCCEEDED') throw new Error(`archive failed: ${result.error} ${result.cause}`);

@@ -48,14 +48,11 @@ export async function fleetFigures(log: (line: string) => void): Promise<Figure[
   });
   try {
     const m = meter();
-    m.countS3(h.s3!.client);
     const started = performance.now();
     const result = await runWorkflow({
       workflow: 'fleet-upgrade',
       input: { firmware: { url: FIRMWARE_URL, sha256: SHA256, expectedVersion: '8.0.1' } },
-      deps: { ...h.deps, secrets: m.countSecrets(h.deps.secrets) },
-      onEvent: m.onEvent,
-      onChild: m.onChild,
+      ...m.watch(h),
       wait: async (seconds) => h.sim.clock.advance(seconds * 1000),
     });
     const seconds = (performance.now() - started) / 1000;

@@ -20,8 +20,7 @@ async function upgrade(polling?: { minSeconds: number; maxSeconds: number }) {
     const result = await runWorkflow({
       workflow: 'firmware-upgrade',
       input: firmwareInput(h, polling ? { options: { polling } } : {}),
-      deps: { ...h.deps, secrets: m.countSecrets(h.deps.secrets) },
-      onEvent: m.onEvent,
+      ...m.watch(h),
       wait: async (seconds) => {
         h.sim.clock.advance(seconds * 1000);
         job ??= h.sim.appliance('sps-bench-1').state().fetchJobs[0];

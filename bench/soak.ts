@@ -10,11 +10,11 @@
  */
 import { parseArgs } from 'node:util';
 import type { WorkflowName } from '../local/engine/engine';
-import { SecretError } from '../lambdas/shared/credentials';
 import { ERROR_NAMES } from '../lambdas/shared/errors';
 import { heldLocalLocks, startWorkflow, type HistoryEvent, type RunResult } from '../local/engine/engine';
 import { clusterAppliances, SCENARIOS, type ApplianceOptions } from '../local/simulator';
-import { bundleInput, firmwareInput, startHarness, type Harness } from '../test/helpers/workflow';
+import { sleep } from '../local/run/run';
+import { bundleInput, firmwareInput, refuseSecrets, startHarness, type Harness } from '../test/helpers/workflow';
 
 const { values } = parseArgs({
   options: {
@@ -37,12 +37,7 @@ const MiB = 1024 * 1024;
 const TIME_SCALE = 120;
 
 /** A Wait state's pause at TIME_SCALE, ended early when the execution stops. */
-function scaledWait(seconds: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, (seconds * 1000) / TIME_SCALE);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
+const scaledWait = (seconds: number, signal?: AbortSignal) => sleep((seconds * 1000) / TIME_SCALE, signal);
 
 /** mulberry32: a small seeded generator, so a seed replays the same plan. */
 function random(seed: number): () => number {
@@ -224,22 +219,10 @@ function endOf({ planned, result }: Ended): { end: string; documented: boolean }
 async function main(): Promise<void> {
   const started = performance.now();
   const h = await startHarness([...STANDALONE, ...clusterAppliances('east', 3)], { s3: true });
-  const stores = h.deps.secrets;
-  const deps = {
-    ...h.deps,
-    // A hung request gives up after 1 s (the matrix's "a status poll times out").
-    client: { ...h.deps.client, timeouts: { headersMs: 1000 } },
-    secrets: {
-      get: async (id: string) => {
-        // What the Secrets Manager store throws when AWS throttles it.
-        if (failingSecrets.delete(id))
-          throw new SecretError('Secrets.Unavailable', `Cannot read secret "${id}": ThrottlingException`);
-        return stores.get(id);
-      },
-      put: (id: string, value: string) => stores.put(id, value),
-      list: (prefix: string) => stores.list(prefix),
-    },
-  };
+  // What the Secrets Manager store throws when AWS throttles it, once for each fault of that kind.
+  refuseSecrets(h.deps.secrets, (id, write) => !write && failingSecrets.delete(id));
+  // A hung request gives up after 1 s (the matrix's "a status poll times out").
+  const deps = { ...h.deps, client: { ...h.deps.client, timeouts: { headersMs: 1000 } } };
   h.s3!.client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'UploadPartCommand' && failNextPart) {

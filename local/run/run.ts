@@ -59,7 +59,7 @@ export interface ExecuteOptions {
 }
 
 /** Resolves after `ms`, or as soon as `signal` is aborted. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {

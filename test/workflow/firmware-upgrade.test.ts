@@ -1,9 +1,11 @@
 import { causeMessage, type RunResult } from '../../local/engine/engine';
 import type { ApplianceOptions } from '../../local/simulator';
-import { SecretError } from '../../lambdas/shared/credentials';
 import { SpsClient } from '../../lambdas/shared/sps/client';
 import { simulatedCredentials } from '../../local/simulator/credentials';
-import { expectNoSecrets, firmwareInput, startHarness, type Harness } from '../helpers/workflow';
+import { expectNoSecrets, firmwareInput, refuseSecrets, startHarness, type Harness } from '../helpers/workflow';
+
+const upgradePosted = (harness: Harness) =>
+  harness.sim.journal.entries().some((e) => e.path === '/api/firmware/upgrade');
 
 /*
  * The real firmware-upgrade ASL in the local engine, the real handlers, the simulator over HTTPS,
@@ -261,40 +263,22 @@ describe('firmware upgrade', () => {
 
   it('rides out a Secrets Manager outage of a few seconds: the steps that read the secret retry', async () => {
     h = await startHarness([{ name: 'sps-sim-1' }]);
-    const read = h.deps.secrets.get.bind(h.deps.secrets);
     let reads = 0;
-    let refused = 0;
     // Every other read of the credentials fails, as a throttled or briefly unreachable Secrets Manager does.
-    h.deps.secrets.get = async (id) => {
-      if (id === 'sps/sps-sim-1' && ++reads % 2 === 1) {
-        refused++;
-        throw new SecretError('Secrets.Unavailable', `Cannot read secret "${id}": ThrottlingException`);
-      }
-      return read(id);
-    };
+    const refused = refuseSecrets(h.deps.secrets, (id, write) => !write && id === 'sps/sps-sim-1' && ++reads % 2 === 1);
     const result = await h.run('firmware-upgrade', firmwareInput(h));
     expect(result.output).toMatchObject({ outcome: 'upgraded' });
-    expect(refused).toBeGreaterThan(0);
-    expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(refused);
+    expect(refused()).toBeGreaterThan(0);
+    expect(result.events.filter((e) => e.type === 'StateRetried')).toHaveLength(refused());
   });
 
   it('rides out a Secrets Manager outage during the reboot watch: a false failure after a real upgrade is the worst end', async () => {
     h = await startHarness([{ name: 'sps-sim-1' }]);
-    const harness = h;
-    const write = h.deps.secrets.put.bind(h.deps.secrets);
-    let refused = 0;
     // The reboot watch logs in afresh and stores the session: the first two writes after the upgrade POST fail.
-    h.deps.secrets.put = async (id, value) => {
-      const upgraded = harness.sim.journal.entries().some((e) => e.path === '/api/firmware/upgrade');
-      if (upgraded && refused < 2) {
-        refused++;
-        throw new SecretError('Secrets.Unavailable', `Cannot write secret "${id}": ThrottlingException`);
-      }
-      return write(id, value);
-    };
+    const refused = refuseSecrets(h.deps.secrets, (_id, write) => write && upgradePosted(h!) && refused() < 2);
     const result = await h.run('firmware-upgrade', firmwareInput(h));
     expect(result.output).toMatchObject({ outcome: 'upgraded' });
-    expect(refused).toBe(2);
+    expect(refused()).toBe(2);
     expect(result.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'Reboot status')).toHaveLength(2);
   });
 

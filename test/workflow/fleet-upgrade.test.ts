@@ -1,6 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { RELEASE_EVENT } from '../../lambdas/operations/catalog';
-import { SecretError } from '../../lambdas/shared/credentials';
 import {
   type ApprovalAnswer,
   type ApprovalRequest,
@@ -9,7 +8,7 @@ import {
 } from '../../local/engine/engine';
 import { clusterAppliances, type ApplianceOptions } from '../../local/simulator';
 import type { ScenarioName } from '../../local/simulator/scenarios';
-import { BUCKET, FIRMWARE_URL, runFleet, SHA256, startHarness, type Harness } from '../helpers/workflow';
+import { BUCKET, FIRMWARE_URL, refuseSecrets, runFleet, SHA256, startHarness, type Harness } from '../helpers/workflow';
 
 /*
  * Fleet upgrades in the local engine: the real fleet-upgrade ASL, its staging fleet run and one
@@ -156,16 +155,10 @@ describe('fleet upgrade', () => {
 
   it('ends in Secrets.Unavailable, not Input.Invalid, when Secrets Manager fails while planning (retried first)', async () => {
     h = await startHarness(standalone(2), { s3: true });
-    const read = h.deps.secrets.get.bind(h.deps.secrets);
-    let refused = 0;
-    h.deps.secrets.get = async (id) => {
-      if (id !== 'sps/sps-2') return read(id);
-      refused++;
-      throw new SecretError('Secrets.Unavailable', `Cannot read secret "${id}": ThrottlingException`);
-    };
+    const refused = refuseSecrets(h.deps.secrets, (id, write) => !write && id === 'sps/sps-2');
     const { result, children } = await fleetUpgrade(h, { firmware, appliances: ['sps-1', 'sps-2'] });
     expectFailure(result, 'Secrets.Unavailable');
-    expect(refused).toBe(4); // the plan and its three retries
+    expect(refused()).toBe(4); // the plan and its three retries
     expect(children).toEqual([]);
     expect(mutating(h)).toEqual([]);
   });
